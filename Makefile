@@ -1,0 +1,49 @@
+# DouTok on Dapr. `make run` and `make test` set up everything they need on a fresh Debian/Ubuntu.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+
+# The Dapr runtime pin lives in one place: the require line of dapr/runtime/go.mod.
+DAPR_VERSION := $(shell awk '$$1 == "github.com/dapr/dapr" { print $$2; exit }' dapr/runtime/go.mod)
+BIN   := $(CURDIR)/.cache/bin
+DAPRD := $(BIN)/daprd-$(DAPR_VERSION)
+SERVICES := api user
+
+.PHONY: run stop test unit e2e bench deps daprd build vet clean
+
+run: deps daprd build ## Run the whole system on http://localhost:8080 (Ctrl-C stops it)
+	DAPRD=$(DAPRD) $(BIN)/devstack run
+
+stop: ## Stop a running `make run`
+	@if [ -x $(BIN)/devstack ]; then $(BIN)/devstack stop; else echo "nothing running"; fi
+
+test: deps daprd build vet unit e2e ## Unit tests, then end-to-end tests against a real stack
+
+unit:
+	go test -count=1 ./services/... ./tools/...
+
+e2e:
+	DAPRD=$(DAPRD) DOUTOK_BIN_DIR=$(BIN) go test -tags e2e -count=1 -timeout 20m ./test/e2e/...
+
+vet:
+	@test -z "$$(gofmt -l services tools test)" || { gofmt -l services tools test; echo "gofmt needed"; exit 1; }
+	go vet ./...
+	go vet -tags e2e ./test/...
+
+deps:
+	@scripts/install-deps.sh
+
+daprd: $(DAPRD)
+
+# Built once from the dapr module (about 5 minutes cold, 1 minute with a warm Go cache) and
+# reused until the pin changes.
+$(DAPRD): dapr/runtime/go.mod dapr/runtime/go.sum dapr/runtime/main.go
+	@echo "building daprd $(DAPR_VERSION) from the dapr Go module (first time: ~5 minutes)…"
+	@mkdir -p $(BIN)
+	cd dapr/runtime && go build -tags stablecomponents -trimpath -o $(DAPRD).tmp . && mv $(DAPRD).tmp $(DAPRD)
+
+build:
+	@mkdir -p $(BIN)
+	go build -o $(BIN)/ $(addprefix ./services/,$(SERVICES)) ./tools/devstack/cmd/devstack
+
+clean: ## Remove build output (keeps data); `rm -rf .data` forgets all local data
+	rm -rf .cache

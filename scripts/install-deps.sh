@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what the local run and the tests need and the machine lacks: PostgreSQL, Redis, ffmpeg
+# and wrk from the OS packages (Debian/Ubuntu). Installs nothing when everything is present.
+set -euo pipefail
+
+missing=()
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpeg)
+command -v wrk >/dev/null || missing+=(wrk)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The packages start system-wide servers; ours run on their own ports and leave those alone.
+fi
+
+if ! command -v go >/dev/null; then
+  echo "Go 1.26 or newer is required (expected at /usr/local/go/bin)." >&2
+  exit 1
+fi

@@ -1,0 +1,74 @@
+// Command api is the gateway: the only public entry. It owns the mobile contract (parameters,
+// tokens, the envelope, the error catalogue) and composes responses from the domain services,
+// which it reaches only through its Dapr sidecar.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/doutok/doutok/services/internal/auth"
+	"github.com/doutok/doutok/services/internal/daprc"
+	"github.com/doutok/doutok/services/internal/logging"
+	"github.com/doutok/doutok/services/internal/server"
+	"github.com/doutok/doutok/services/internal/userapi"
+)
+
+// signingKeySecret is the secret-store entry holding the token signing key.
+const signingKeySecret = "token-signing-key"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Getenv); err != nil {
+		fmt.Fprintln(os.Stderr, "api:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, getenv server.Getenv) error {
+	log := logging.New("api")
+	defer log.Sync()
+	env, err := getenv.Require("DAPR_HTTP_PORT", "DAPR_GRPC_PORT")
+	if err != nil {
+		return err
+	}
+	ttl, err := time.ParseDuration(getenv.Or("TOKEN_TTL", auth.DefaultTTL.String()))
+	if err != nil {
+		return fmt.Errorf("TOKEN_TTL: %w", err)
+	}
+	sidecar, err := daprc.Connect(ctx, daprc.Config{
+		HTTPPort: env["DAPR_HTTP_PORT"],
+		GRPCPort: env["DAPR_GRPC_PORT"],
+		APIToken: getenv("DAPR_API_TOKEN"),
+	})
+	if err != nil {
+		return err
+	}
+	defer sidecar.Close()
+	secret, err := sidecar.SDK().GetSecret(ctx, daprc.SecretStore, signingKeySecret, nil)
+	if err != nil {
+		return fmt.Errorf("read %s from the secret store: %w", signingKeySecret, err)
+	}
+	tokens, err := auth.NewTokens([]byte(secret[signingKeySecret]), ttl)
+	if err != nil {
+		return err
+	}
+	accounts := userapi.NewClient(sidecar)
+	handler := newServer(deps{
+		log:      log,
+		tokens:   tokens,
+		accounts: accounts,
+		compose: &composer{
+			accounts:      accounts,
+			publicBaseURL: strings.TrimRight(getenv.Or("PUBLIC_BASE_URL", "http://localhost:8080"), "/"),
+		},
+		images: defaultImages(),
+	})
+	return server.Serve(ctx, log, getenv.Or("PUBLIC_ADDR", "127.0.0.1:8080"), handler, nil)
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/mux"
+	"go.uber.org/zap"
+
+	"github.com/doutok/doutok/services/internal/auth"
+	"github.com/doutok/doutok/services/internal/logging"
+	"github.com/doutok/doutok/services/internal/server"
+	"github.com/doutok/doutok/services/internal/userapi"
+)
+
+// deps are what the gateway's handlers are built from.
+type deps struct {
+	log      *zap.Logger
+	tokens   *auth.Tokens
+	accounts *userapi.Client
+	compose  *composer
+	images   map[string][]byte
+}
+
+// newServer lists every public route of the gateway: the 16 mobile endpoints, health, and the
+// static images. Mobile routes answer with or without their trailing slash.
+func newServer(d deps) http.Handler {
+	r := mux.NewRouter()
+	get, post := http.MethodGet, http.MethodPost
+	route := func(method, path string, h http.Handler) { r.Handle(path, h).Methods(method) }
+
+	route(get, "/douyin/feed", notImplemented())
+	route(post, "/douyin/user/register", endpoint(d.tokens, public, handleAccount(d.tokens, register(d.accounts))))
+	route(post, "/douyin/user/login", endpoint(d.tokens, public, handleAccount(d.tokens, login(d.accounts))))
+	route(get, "/douyin/user", endpoint(d.tokens, required, handleUserInfo(d.compose)))
+	route(post, "/douyin/publish/action", notImplemented())
+	route(get, "/douyin/publish/list", notImplemented())
+	route(post, "/douyin/favorite/action", notImplemented())
+	route(get, "/douyin/favorite/list", notImplemented())
+	route(post, "/douyin/comment/action", notImplemented())
+	route(get, "/douyin/comment/list", notImplemented())
+	route(post, "/douyin/relation/action", notImplemented())
+	route(get, "/douyin/relation/follow/list", notImplemented())
+	route(get, "/douyin/relation/follower/list", notImplemented())
+	route(get, "/douyin/relation/friend/list", notImplemented())
+	route(get, "/douyin/message/chat", notImplemented())
+	route(post, "/douyin/message/action", notImplemented())
+
+	route(get, "/healthz", server.Healthz())
+	r.PathPrefix("/static/").Methods(get, http.MethodHead).Handler(handleStatic(d.images))
+
+	server.UseEnvelopeFallbacks(r)
+	return logging.Middleware(d.log)(withoutTrailingSlash(r))
+}
+
+// withoutTrailingSlash routes /douyin/feed/ as /douyin/feed. It rewrites instead of redirecting:
+// a redirected POST loses its body.
+func withoutTrailingSlash(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.URL.Path) > 1 && strings.HasSuffix(r.URL.Path, "/") {
+			r.URL.Path = strings.TrimRight(r.URL.Path, "/")
+			r.URL.RawPath = ""
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func register(c *userapi.Client) accountCall {
+	return func(r *http.Request, cred userapi.Credentials) (int64, error) { return c.Register(r.Context(), cred) }
+}
+
+func login(c *userapi.Client) accountCall {
+	return func(r *http.Request, cred userapi.Credentials) (int64, error) { return c.Login(r.Context(), cred) }
+}

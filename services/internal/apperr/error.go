@@ -1,0 +1,144 @@
+// Package apperr is the one error catalogue of the whole backend.
+//
+// Every cause a client can see has one code here, with the HTTP status it maps to and a default
+// message. Services pass these codes to one another inside the response envelope, so a code raised
+// deep in a domain service reaches the mobile client unchanged. The README's error table is checked
+// against Catalogue by a test.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+)
+
+// Code identifies one cause of failure. Codes are stable: never renumber or reuse one.
+type Code int
+
+// The catalogue. Ranges: 1xxxx request validation, 2xxxx authentication, 3xxxx domain rules,
+// 4xxxx transport and limits, 5xxxx server-side failures.
+const (
+	OK Code = 0
+
+	InvalidParameter Code = 10001
+	InvalidAction    Code = 10002
+	InvalidUsername  Code = 10003
+	InvalidPassword  Code = 10004
+
+	TokenMissing Code = 20001
+	TokenInvalid Code = 20002
+	TokenExpired Code = 20003
+	LoginFailed  Code = 20004
+
+	UsernameTaken Code = 30001
+	UserNotFound  Code = 30002
+
+	RouteNotFound    Code = 40001
+	MethodNotAllowed Code = 40002
+	BodyTooLarge     Code = 40003
+	CallerRejected   Code = 40004
+	NotImplemented   Code = 40005
+
+	Internal    Code = 50001
+	Unavailable Code = 50002
+)
+
+// Entry describes one catalogue code.
+type Entry struct {
+	Code       Code
+	HTTPStatus int
+	Message    string
+}
+
+// Catalogue lists every code with its HTTP status and default message.
+var Catalogue = map[Code]Entry{
+	InvalidParameter: {InvalidParameter, http.StatusOK, "missing or invalid parameter"},
+	InvalidAction:    {InvalidAction, http.StatusOK, "action_type is not one of the allowed values"},
+	InvalidUsername:  {InvalidUsername, http.StatusOK, "username must be 1-32 characters without spaces or control characters"},
+	InvalidPassword:  {InvalidPassword, http.StatusOK, "password must be 6-32 bytes"},
+
+	TokenMissing: {TokenMissing, http.StatusUnauthorized, "token is required"},
+	TokenInvalid: {TokenInvalid, http.StatusUnauthorized, "token is invalid"},
+	TokenExpired: {TokenExpired, http.StatusUnauthorized, "token has expired, log in again"},
+	LoginFailed:  {LoginFailed, http.StatusOK, "wrong username or password"},
+
+	UsernameTaken: {UsernameTaken, http.StatusOK, "username is already taken"},
+	UserNotFound:  {UserNotFound, http.StatusOK, "user not found"},
+
+	RouteNotFound:    {RouteNotFound, http.StatusNotFound, "no such endpoint"},
+	MethodNotAllowed: {MethodNotAllowed, http.StatusMethodNotAllowed, "method not allowed on this endpoint"},
+	BodyTooLarge:     {BodyTooLarge, http.StatusRequestEntityTooLarge, "request body is too large"},
+	CallerRejected:   {CallerRejected, http.StatusForbidden, "caller is not this service's sidecar"},
+	NotImplemented:   {NotImplemented, http.StatusNotImplemented, "this endpoint is not available yet"},
+
+	Internal:    {Internal, http.StatusInternalServerError, "internal error"},
+	Unavailable: {Unavailable, http.StatusServiceUnavailable, "service temporarily unavailable, try again"},
+}
+
+// Error is a failure with a catalogue code and a message that is safe to show to the client.
+type Error struct {
+	Code    Code
+	Message string
+	cause   error
+}
+
+func (e *Error) Error() string {
+	if e.cause != nil {
+		return fmt.Sprintf("%d %s: %v", e.Code, e.Message, e.cause)
+	}
+	return fmt.Sprintf("%d %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.cause }
+
+// New returns an error with the code's default message.
+func New(code Code) *Error {
+	return &Error{Code: code, Message: Catalogue[code].Message}
+}
+
+// Newf returns an error with the code and a specific, client-safe message.
+func Newf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Wrap attaches an underlying cause (kept for logs, never shown to clients) to a code.
+func Wrap(code Code, cause error) *Error {
+	return &Error{Code: code, Message: Catalogue[code].Message, cause: cause}
+}
+
+// From returns the application error inside err, or an Internal error wrapping it.
+func From(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return Wrap(Internal, err)
+}
+
+// Is reports whether err carries the given code.
+func Is(err error, code Code) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == code
+}
+
+// HTTPStatus is the HTTP status a response with this code is sent with.
+func HTTPStatus(code Code) int {
+	if code == OK {
+		return http.StatusOK
+	}
+	if entry, ok := Catalogue[code]; ok {
+		return entry.HTTPStatus
+	}
+	return http.StatusInternalServerError
+}
+
+// Sorted returns the catalogue ordered by code, for documentation.
+func Sorted() []Entry {
+	entries := make([]Entry, 0, len(Catalogue))
+	for _, e := range Catalogue {
+		entries = append(entries, e)
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Code < entries[j].Code })
+	return entries
+}

@@ -1,0 +1,130 @@
+// Package logging sets up zap and carries a request-scoped logger (with the request id) through
+// the context, so every line of one request can be found together.
+package logging
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"regexp"
+	"time"
+
+	"github.com/google/uuid"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/doutok/doutok/services/internal/apperr"
+)
+
+// RequestIDHeader carries the request id from the gateway to every service a request touches.
+const RequestIDHeader = "X-Request-Id"
+
+type ctxKey struct{}
+
+// New returns the service's logger: JSON lines by default, human-readable lines with
+// LOG_FORMAT=console. LOG_LEVEL sets the level (default info).
+func New(service string) *zap.Logger {
+	cfg := zap.NewProductionConfig()
+	cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+	cfg.Sampling = nil
+	if os.Getenv("LOG_FORMAT") == "console" {
+		cfg.Encoding = "console"
+		cfg.EncoderConfig.EncodeLevel = zapcore.CapitalLevelEncoder
+	}
+	if lvl, err := zapcore.ParseLevel(os.Getenv("LOG_LEVEL")); err == nil && os.Getenv("LOG_LEVEL") != "" {
+		cfg.Level = zap.NewAtomicLevelAt(lvl)
+	}
+	log, err := cfg.Build()
+	if err != nil {
+		return zap.NewNop()
+	}
+	return log.With(zap.String("service", service))
+}
+
+// FromContext returns the request's logger, or a no-op logger outside a request.
+func FromContext(ctx context.Context) *zap.Logger {
+	if log, ok := ctx.Value(ctxKey{}).(*zap.Logger); ok {
+		return log
+	}
+	return zap.NewNop()
+}
+
+// WithLogger stores log in ctx.
+func WithLogger(ctx context.Context, log *zap.Logger) context.Context {
+	return context.WithValue(ctx, ctxKey{}, log)
+}
+
+// RequestID returns the request id of ctx's request, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+type requestIDKey struct{}
+
+// A request id from outside is accepted only if it is short and plain, so it cannot forge log lines.
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// Middleware gives each request an id (kept from X-Request-Id when it looks sane), a logger carrying
+// it, and one access-log line with path, status and latency. It never logs bodies, query strings or
+// headers, which carry passwords and tokens.
+func Middleware(base *zap.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			id := r.Header.Get(RequestIDHeader)
+			if !validRequestID.MatchString(id) {
+				id = uuid.NewString()
+			}
+			log := base.With(zap.String("request_id", id))
+			ctx := context.WithValue(WithLogger(r.Context(), log), requestIDKey{}, id)
+			w.Header().Set(RequestIDHeader, id)
+			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+			defer func() {
+				if p := recover(); p != nil {
+					log.Error("panic serving request", zap.Any("panic", p), zap.Stack("stack"))
+					if !rec.wrote {
+						rec.Header().Set("Content-Type", "application/json; charset=utf-8")
+						rec.WriteHeader(http.StatusInternalServerError)
+						_, _ = fmt.Fprintf(rec, `{"status_code":%d,"status_msg":%q}`,
+							apperr.Internal, apperr.Catalogue[apperr.Internal].Message)
+					}
+				}
+				log.Info("request",
+					zap.String("method", r.Method),
+					zap.String("path", r.URL.Path),
+					zap.Int("status", rec.status),
+					zap.Int64("bytes", rec.bytes),
+					zap.Duration("latency", time.Since(start)),
+				)
+			}()
+			next.ServeHTTP(rec, r.WithContext(ctx))
+		})
+	}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+	wrote  bool
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if !s.wrote {
+		s.status = code
+		s.wrote = true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.wrote = true
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer (flush, deadlines).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -1,0 +1,92 @@
+// Package pgdb opens a service's PostgreSQL connection pool inside the service's own schema and
+// applies its embedded migrations.
+package pgdb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"time"
+
+	"github.com/lib/pq"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+)
+
+// Open connects to databaseURL with the search path set to schema (created if missing), waits up
+// to a minute for the server, and migrates the schema up with the files in the migrations/ folder
+// of fsys (a service's embedded migrations).
+// Each service owns one schema, and its migration history lives inside it.
+func Open(ctx context.Context, databaseURL, schema string, fsys fs.FS) (*sql.DB, error) {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	db, err := sql.Open("postgres", u.String())
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(32)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+
+	if err := waitReady(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if _, err := db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+pq.QuoteIdentifier(schema)); err != nil {
+		// Two replicas starting at once may race on CREATE SCHEMA; the loser sees a unique violation.
+		if !IsUniqueViolation(err) {
+			db.Close()
+			return nil, fmt.Errorf("create schema %s: %w", schema, err)
+		}
+	}
+	migrations, err := fs.Sub(fsys, "migrations")
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations, goose.WithSessionLocker(locker))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("load migrations: %w", err)
+	}
+	if _, err := provider.Up(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate schema %s: %w", schema, err)
+	}
+	return db, nil
+}
+
+func waitReady(ctx context.Context, db *sql.DB) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		err := db.PingContext(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("database not reachable: %w", err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// IsUniqueViolation reports whether err is PostgreSQL's unique_violation.
+func IsUniqueViolation(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "23505"
+}

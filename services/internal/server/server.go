@@ -1,0 +1,122 @@
+// Package server holds what every service's main needs: environment lookup, the guard that lets
+// only the service's own sidecar call it, and serving with a graceful shutdown.
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+	"go.uber.org/zap"
+
+	"github.com/doutok/doutok/services/internal/apperr"
+	"github.com/doutok/doutok/services/internal/envelope"
+	"github.com/doutok/doutok/services/internal/logging"
+)
+
+// AppTokenHeader is the header in which daprd presents APP_API_TOKEN to its app.
+const AppTokenHeader = "dapr-api-token"
+
+// Getenv looks up configuration; tests pass a map-backed function instead of os.Getenv.
+type Getenv func(string) string
+
+// Require returns the value of each named variable, or an error naming every missing one.
+func (g Getenv) Require(names ...string) (map[string]string, error) {
+	values := make(map[string]string, len(names))
+	var missing []string
+	for _, n := range names {
+		v := g(n)
+		if v == "" {
+			missing = append(missing, n)
+		}
+		values[n] = v
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("missing environment variables: %v", missing)
+	}
+	return values, nil
+}
+
+// Or returns the variable's value, or def when it is unset.
+func (g Getenv) Or(name, def string) string {
+	if v := g(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// RequireAppToken rejects every request that does not carry the app API token daprd was given,
+// so only this service's own sidecar can call it.
+func RequireAppToken(token string) func(http.Handler) http.Handler {
+	want := []byte(token)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got := []byte(r.Header.Get(AppTokenHeader))
+			if subtle.ConstantTimeCompare(got, want) != 1 {
+				envelope.Error(w, r, apperr.New(apperr.CallerRejected))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// Serve listens on addr and serves handler until ctx is cancelled, then drains for up to 10 s.
+// ready, if non-nil, is called once the listener is open.
+func Serve(ctx context.Context, log *zap.Logger, addr string, handler http.Handler, ready func()) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	log.Info("listening", zap.String("addr", ln.Addr().String()))
+	if ready != nil {
+		ready()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Healthz answers the success envelope: the process is up and serving.
+func Healthz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		envelope.OK(w, envelope.Success)
+	})
+}
+
+// Internal wraps a domain service's router: request logging, the app-token guard, and envelope
+// answers for unknown routes and methods.
+func Internal(log *zap.Logger, appToken string, r *mux.Router) http.Handler {
+	UseEnvelopeFallbacks(r)
+	return logging.Middleware(log)(RequireAppToken(appToken)(r))
+}
+
+// UseEnvelopeFallbacks makes unknown paths and wrong methods answer the JSON envelope.
+func UseEnvelopeFallbacks(r *mux.Router) {
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		envelope.Error(w, req, apperr.New(apperr.RouteNotFound))
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		envelope.Error(w, req, apperr.New(apperr.MethodNotAllowed))
+	})
+}

@@ -1,0 +1,92 @@
+// Package userapi is the user service's internal API: the request and response shapes, and a typed
+// client that reaches the service through Dapr service invocation.
+package userapi
+
+import (
+	"context"
+
+	"github.com/doutok/doutok/services/internal/daprc"
+	"github.com/doutok/doutok/services/internal/envelope"
+)
+
+// AppID is the user service's Dapr app id.
+const AppID = "user"
+
+// Methods of the internal API.
+const (
+	MethodRegister = "accounts/register"
+	MethodLogin    = "accounts/login"
+	MethodProfiles = "profiles/batch"
+)
+
+// Credentials are what register and login take.
+type Credentials struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// AccountReply answers register and login.
+type AccountReply struct {
+	envelope.Status
+	UserID int64 `json:"user_id"`
+}
+
+// ProfilesRequest asks for the profiles of up to MaxBatch users.
+type ProfilesRequest struct {
+	IDs []int64 `json:"ids"`
+}
+
+// MaxBatch bounds one profiles request.
+const MaxBatch = 500
+
+// Profile is what the user service owns of a user. Avatar and BackgroundImage are object paths
+// relative to the public media base; empty means the default image.
+type Profile struct {
+	ID              int64  `json:"id"`
+	Name            string `json:"name"`
+	Signature       string `json:"signature"`
+	Avatar          string `json:"avatar"`
+	BackgroundImage string `json:"background_image"`
+}
+
+// ProfilesReply lists the profiles found; unknown ids are left out.
+type ProfilesReply struct {
+	envelope.Status
+	Profiles []Profile `json:"profiles"`
+}
+
+// Client calls the user service.
+type Client struct{ dapr *daprc.Client }
+
+// NewClient returns a client that invokes the user service through dapr.
+func NewClient(dapr *daprc.Client) *Client { return &Client{dapr: dapr} }
+
+// Register creates an account and returns its id.
+func (c *Client) Register(ctx context.Context, cred Credentials) (int64, error) {
+	var reply AccountReply
+	err := c.dapr.Invoke(ctx, AppID, MethodRegister, cred, &reply)
+	return reply.UserID, err
+}
+
+// Login checks credentials and returns the account id.
+func (c *Client) Login(ctx context.Context, cred Credentials) (int64, error) {
+	var reply AccountReply
+	err := c.dapr.Invoke(ctx, AppID, MethodLogin, cred, &reply)
+	return reply.UserID, err
+}
+
+// Profiles returns the profiles of ids, keyed by id; unknown ids are absent.
+func (c *Client) Profiles(ctx context.Context, ids []int64) (map[int64]Profile, error) {
+	found := make(map[int64]Profile, len(ids))
+	for start := 0; start < len(ids); start += MaxBatch {
+		end := min(start+MaxBatch, len(ids))
+		var reply ProfilesReply
+		if err := c.dapr.Invoke(ctx, AppID, MethodProfiles, ProfilesRequest{IDs: ids[start:end]}, &reply); err != nil {
+			return nil, err
+		}
+		for _, p := range reply.Profiles {
+			found[p.ID] = p
+		}
+	}
+	return found, nil
+}

@@ -1,0 +1,22 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+	"go.uber.org/zap"
+
+	"github.com/doutok/doutok/services/internal/server"
+	"github.com/doutok/doutok/services/internal/userapi"
+)
+
+// newServer lists every route of the user service. All of them are internal: only the service's
+// own sidecar, presenting the app API token, may call them.
+func newServer(log *zap.Logger, appToken string, st *store) http.Handler {
+	r := mux.NewRouter()
+	r.Handle("/"+userapi.MethodRegister, handleRegister(st)).Methods(http.MethodPost)
+	r.Handle("/"+userapi.MethodLogin, handleLogin(st)).Methods(http.MethodPost)
+	r.Handle("/"+userapi.MethodProfiles, handleProfiles(st)).Methods(http.MethodPost)
+	r.Handle("/healthz", server.Healthz()).Methods(http.MethodGet)
+	return server.Internal(log, appToken, r)
+}

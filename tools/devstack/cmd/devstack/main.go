@@ -1,0 +1,142 @@
+// Command devstack runs the whole system locally (`make run`) and stops it (`make stop`).
+//
+//	devstack run    start everything, print the URL, stream logs; Ctrl-C stops it all
+//	devstack stop   stop a running `devstack run` started from this checkout
+//
+// Settings come from the environment; see the README's configuration table.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/doutok/doutok/tools/devstack"
+)
+
+func main() {
+	if len(os.Args) != 2 || (os.Args[1] != "run" && os.Args[1] != "stop") {
+		fmt.Fprintln(os.Stderr, "usage: devstack run|stop")
+		os.Exit(2)
+	}
+	var err error
+	if os.Args[1] == "run" {
+		err = run()
+	} else {
+		err = stop()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "devstack:", err)
+		os.Exit(1)
+	}
+}
+
+func config() (devstack.Config, error) {
+	root, err := os.Getwd()
+	if err != nil {
+		return devstack.Config{}, err
+	}
+	port := func(name string, def int) int {
+		if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+			return v
+		}
+		return def
+	}
+	dataDir := envOr("DOUTOK_DATA_DIR", filepath.Join(root, ".data", "run"))
+	return devstack.Config{
+		Root:         root,
+		DataDir:      dataDir,
+		BinDir:       envOr("DOUTOK_BIN_DIR", filepath.Join(root, ".cache", "bin")),
+		Daprd:        os.Getenv("DAPRD"),
+		PublicPort:   port("DOUTOK_PORT", 8080),
+		PortBase:     port("DOUTOK_PORT_BASE", 18000),
+		PostgresPort: port("DOUTOK_PG_PORT", 15432),
+		RedisPort:    port("DOUTOK_REDIS_PORT", 16379),
+		Logs:         os.Stdout,
+		Env:          map[string]string{"LOG_FORMAT": envOr("LOG_FORMAT", "console")},
+	}, nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func pidFile(cfg devstack.Config) string { return filepath.Join(cfg.DataDir, "devstack.pid") }
+
+func run() error {
+	cfg, err := config()
+	if err != nil {
+		return err
+	}
+	if cfg.Daprd == "" {
+		return errors.New("DAPRD is not set: start through `make run`, which builds the pinned daprd")
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(pidFile(cfg), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		return err
+	}
+	defer os.Remove(pidFile(cfg))
+
+	started := time.Now()
+	stack, err := devstack.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\n  DouTok is up in %s: %s  (data in %s; Ctrl-C or `make stop` to stop)\n\n",
+		time.Since(started).Round(100*time.Millisecond), stack.PublicURL(), cfg.DataDir)
+	select {
+	case <-ctx.Done():
+		fmt.Println("\n  stopping…")
+	case err = <-stack.Exited():
+		fmt.Fprintln(os.Stderr, "\n  devstack:", err, "- stopping everything")
+	}
+	stack.Stop()
+	return err
+}
+
+// stop signals the running devstack, which stops its children, and waits until it is gone.
+func stop() error {
+	cfg, err := config()
+	if err != nil {
+		return err
+	}
+	raw, err := os.ReadFile(pidFile(cfg))
+	if errors.Is(err, fs.ErrNotExist) {
+		fmt.Println("nothing running")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil {
+		return fmt.Errorf("bad pid file %s", pidFile(cfg))
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		os.Remove(pidFile(cfg))
+		fmt.Println("nothing running")
+		return nil
+	}
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if syscall.Kill(pid, 0) != nil {
+			fmt.Println("stopped")
+			return nil
+		}
+	}
+	return fmt.Errorf("devstack (pid %d) still running after 60 s", pid)
+}

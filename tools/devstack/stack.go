@@ -1,0 +1,316 @@
+// Package devstack runs the whole system on one machine without Docker: a project-local
+// PostgreSQL and Redis, then every service with its own daprd sidecar, all on loopback. `make run`
+// uses it through cmd/devstack; the end-to-end tests start their own stack with it on other
+// ports and another data folder.
+package devstack
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Service describes one app of the stack.
+type Service struct {
+	Name string
+	// Public services listen on the public port and get no app port for their sidecar; the
+	// others listen on loopback and take calls only from their sidecar.
+	Public bool
+}
+
+// Services are the apps of the system, in start order.
+var Services = []Service{
+	{Name: "user"},
+	{Name: "api", Public: true},
+}
+
+// Config places a stack.
+type Config struct {
+	Root         string // repository root: components/ and dapr/ are read from here
+	DataDir      string // PostgreSQL, Redis, media, rendered components; kept between runs
+	BinDir       string // built service binaries, one per service name
+	Daprd        string // the pinned daprd binary
+	PublicPort   int    // the gateway's port
+	PortBase     int    // first of the internal ports: 10 per service
+	PostgresPort int
+	RedisPort    int
+	Logs         io.Writer // every child's output, line by line behind [name]
+	Env          map[string]string
+}
+
+// Ports of one service, derived from PortBase and its position in Services.
+type Ports struct {
+	App, DaprHTTP, DaprGRPC, DaprInternal, Metrics int
+}
+
+// PortsOf returns the ports of the i-th service.
+func (c Config) PortsOf(i int) Ports {
+	base := c.PortBase + 10*i
+	return Ports{App: base, DaprHTTP: base + 1, DaprGRPC: base + 2, DaprInternal: base + 3, Metrics: base + 4}
+}
+
+// Stack is a running system.
+type Stack struct {
+	cfg      Config
+	logs     *logMux
+	appToken string
+	apiToken string
+
+	mu    sync.Mutex
+	procs []*proc
+	byKey map[string]*proc
+}
+
+// Start brings the stack up and returns once every part is healthy. On failure it stops whatever
+// it started.
+func Start(ctx context.Context, cfg Config) (*Stack, error) {
+	if cfg.Logs == nil {
+		cfg.Logs = io.Discard
+	}
+	s := &Stack{
+		cfg:      cfg,
+		logs:     &logMux{out: cfg.Logs},
+		appToken: randomHex(24),
+		apiToken: randomHex(24),
+		byKey:    map[string]*proc{},
+	}
+	if err := s.checkPortsFree(); err != nil {
+		return nil, err
+	}
+	if err := s.bringUp(ctx); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Stack) bringUp(ctx context.Context) error {
+	if err := os.MkdirAll(s.cfg.DataDir, 0o755); err != nil {
+		return err
+	}
+	if err := os.Chmod(s.cfg.DataDir, 0o755); err != nil {
+		return err
+	}
+	if err := s.startPostgres(ctx); err != nil {
+		return err
+	}
+	if err := s.startRedis(ctx); err != nil {
+		return err
+	}
+	if err := s.renderDaprResources(); err != nil {
+		return err
+	}
+	for i, svc := range Services {
+		if err := s.startService(i, svc); err != nil {
+			return err
+		}
+	}
+	return s.waitHealthy(ctx, 90*time.Second)
+}
+
+// checkPortsFree fails fast, naming the port, instead of hanging on a half-started stack.
+func (s *Stack) checkPortsFree() error {
+	ports := map[int]string{
+		s.cfg.PublicPort:   "public API",
+		s.cfg.PostgresPort: "PostgreSQL",
+		s.cfg.RedisPort:    "Redis",
+	}
+	for i, svc := range Services {
+		p := s.cfg.PortsOf(i)
+		for port, what := range map[int]string{p.App: "app", p.DaprHTTP: "dapr http", p.DaprGRPC: "dapr grpc", p.DaprInternal: "dapr internal", p.Metrics: "dapr metrics"} {
+			ports[port] = svc.Name + " " + what
+		}
+	}
+	for port, what := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			return fmt.Errorf("port %d (%s) is already in use: stop what holds it (`make stop` if it is an earlier run) or choose other ports", port, what)
+		}
+		ln.Close()
+	}
+	return nil
+}
+
+func (s *Stack) start(name string, cmd *exec.Cmd, stopWith syscall.Signal) error {
+	p, err := startProc(s.logs, name, cmd, stopWith)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.procs = append(s.procs, p)
+	s.byKey[name] = p
+	s.mu.Unlock()
+	return nil
+}
+
+// serviceEnv is the environment of service i.
+func (s *Stack) serviceEnv(i int, svc Service) map[string]string {
+	p := s.cfg.PortsOf(i)
+	env := map[string]string{
+		"APP_PORT":        strconv.Itoa(p.App),
+		"DAPR_HTTP_PORT":  strconv.Itoa(p.DaprHTTP),
+		"DAPR_GRPC_PORT":  strconv.Itoa(p.DaprGRPC),
+		"APP_API_TOKEN":   s.appToken,
+		"DAPR_API_TOKEN":  s.apiToken,
+		"DATABASE_URL":    s.DatabaseURL(),
+		"PUBLIC_BASE_URL": s.PublicURL(),
+	}
+	if svc.Public {
+		env["PUBLIC_ADDR"] = "127.0.0.1:" + strconv.Itoa(s.cfg.PublicPort)
+	}
+	for k, v := range s.cfg.Env {
+		env[k] = v
+	}
+	return env
+}
+
+// startService starts a service's sidecar and the service itself. Neither waits for the other:
+// daprd reports healthy only once the app's port is open.
+func (s *Stack) startService(i int, svc Service) error {
+	if err := s.startSidecar(i, svc); err != nil {
+		return err
+	}
+	return s.startApp(i, svc)
+}
+
+func (s *Stack) startApp(i int, svc Service) error {
+	cmd := exec.Command(filepath.Join(s.cfg.BinDir, svc.Name))
+	cmd.Dir = s.cfg.Root
+	cmd.Env = envWith(s.serviceEnv(i, svc))
+	return s.start(svc.Name, cmd, syscall.SIGTERM)
+}
+
+func (s *Stack) startSidecar(i int, svc Service) error {
+	p := s.cfg.PortsOf(i)
+	args := []string{
+		"--app-id", svc.Name,
+		"--mode", "standalone",
+		"--dapr-http-port", strconv.Itoa(p.DaprHTTP),
+		"--dapr-grpc-port", strconv.Itoa(p.DaprGRPC),
+		"--dapr-internal-grpc-port", strconv.Itoa(p.DaprInternal),
+		"--metrics-port", strconv.Itoa(p.Metrics),
+		"--dapr-listen-addresses", "127.0.0.1",
+		"--dapr-internal-grpc-listen-address", "127.0.0.1",
+		"--metrics-listen-address", "127.0.0.1",
+		"--resources-path", s.renderedComponentsDir(),
+		"--config", s.renderedConfigPath(),
+		"--max-body-size", "80Mi",
+		"--log-level", "warn",
+	}
+	if !svc.Public {
+		args = append(args, "--app-port", strconv.Itoa(p.App), "--app-protocol", "http")
+	}
+	cmd := exec.Command(s.cfg.Daprd, args...)
+	cmd.Dir = s.cfg.DataDir
+	cmd.Env = envWith(map[string]string{
+		"APP_API_TOKEN":  s.appToken,
+		"DAPR_API_TOKEN": s.apiToken,
+		// The name resolver records this address; loopback keeps invocation on the machine.
+		"DAPR_HOST_IP": "127.0.0.1",
+	})
+	return s.start(svc.Name+"-dapr", cmd, syscall.SIGTERM)
+}
+
+// waitHealthy waits until every sidecar and the gateway answer their health checks, and fails at
+// once if a process exits meanwhile.
+func (s *Stack) waitHealthy(ctx context.Context, timeout time.Duration) error {
+	client := &http.Client{Timeout: 2 * time.Second}
+	healthy := func(url string) error {
+		for _, p := range s.snapshot() {
+			if p.exited() {
+				return fatalError{p.exitError()}
+			}
+		}
+		resp, err := client.Get(url)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			return fmt.Errorf("%s answered %d", url, resp.StatusCode)
+		}
+		return nil
+	}
+	var checks []string
+	for i, svc := range Services {
+		checks = append(checks, fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", s.cfg.PortsOf(i).DaprHTTP))
+		if svc.Public {
+			checks = append(checks, s.PublicURL()+"/healthz")
+		}
+	}
+	deadline := time.Now().Add(timeout)
+	for _, url := range checks {
+		if err := waitFor(ctx, time.Until(deadline), url, func() error { return healthy(url) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fatalError stops a wait at once: waiting longer cannot help.
+type fatalError struct{ error }
+
+// PublicURL is the gateway's base URL.
+func (s *Stack) PublicURL() string {
+	return "http://localhost:" + strconv.Itoa(s.cfg.PublicPort)
+}
+
+func (s *Stack) snapshot() []*proc {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*proc(nil), s.procs...)
+}
+
+// Exited returns a channel that yields the first process that ends without Stop being called.
+func (s *Stack) Exited() <-chan error {
+	ch := make(chan error, 1)
+	go func() {
+		for {
+			for _, p := range s.snapshot() {
+				if p.exited() {
+					ch <- p.exitError()
+					return
+				}
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}()
+	return ch
+}
+
+// Stop stops every app and sidecar at once, then Redis and PostgreSQL, which they depend on.
+func (s *Stack) Stop() {
+	var wg sync.WaitGroup
+	var infra []*proc
+	for _, p := range s.snapshot() {
+		if p.name == "postgres" || p.name == "redis" {
+			infra = append(infra, p)
+			continue
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); p.stop(15 * time.Second) }()
+	}
+	wg.Wait()
+	for i := len(infra) - 1; i >= 0; i-- {
+		infra[i].stop(15 * time.Second)
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
