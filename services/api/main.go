@@ -8,19 +8,25 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/doutok/doutok/services/internal/auth"
 	"github.com/doutok/doutok/services/internal/daprc"
+	"github.com/doutok/doutok/services/internal/feedapi"
 	"github.com/doutok/doutok/services/internal/logging"
+	"github.com/doutok/doutok/services/internal/publishapi"
 	"github.com/doutok/doutok/services/internal/server"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
 
 // signingKeySecret is the secret-store entry holding the token signing key.
 const signingKeySecret = "token-signing-key"
+
+// defaultMaxUploadBytes is the upload limit unless MAX_UPLOAD_BYTES says otherwise.
+const defaultMaxUploadBytes = 64 << 20
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -59,16 +65,28 @@ func run(ctx context.Context, getenv server.Getenv) error {
 	if err != nil {
 		return err
 	}
+	maxUpload, err := strconv.ParseInt(getenv.Or("MAX_UPLOAD_BYTES", strconv.Itoa(defaultMaxUploadBytes)), 10, 64)
+	if err != nil || maxUpload <= 0 {
+		return fmt.Errorf("MAX_UPLOAD_BYTES must be a positive number of bytes")
+	}
+	publicBase := strings.TrimRight(getenv.Or("PUBLIC_BASE_URL", "http://localhost:8080"), "/")
 	accounts := userapi.NewClient(sidecar)
+	publish := publishapi.NewClient(sidecar)
 	handler := newServer(deps{
 		log:      log,
 		tokens:   tokens,
 		accounts: accounts,
+		publish:  publish,
+		feed:     feedapi.NewClient(sidecar),
 		compose: &composer{
 			accounts:      accounts,
-			publicBaseURL: strings.TrimRight(getenv.Or("PUBLIC_BASE_URL", "http://localhost:8080"), "/"),
+			publish:       publish,
+			publicBaseURL: publicBase,
+			mediaBaseURL:  strings.TrimRight(getenv.Or("PUBLIC_MEDIA_BASE_URL", publicBase+"/media"), "/"),
 		},
-		images: defaultImages(),
+		publisher: &publisher{tokens: tokens, publish: publish, maxBytes: maxUpload, tmpDir: getenv("UPLOAD_TMP_DIR")},
+		images:    defaultImages(),
+		mediaDir:  getenv("MEDIA_DIR"),
 	})
 	return server.Serve(ctx, log, getenv.Or("PUBLIC_ADDR", "127.0.0.1:8080"), handler, nil)
 }

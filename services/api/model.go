@@ -16,3 +16,15 @@ type User struct {
 	WorkCount       int64  `json:"work_count"`
 	FavoriteCount   int64  `json:"favorite_count"`
 }
+
+// Video is a video as the mobile client sees it, relative to a viewer.
+type Video struct {
+	ID            int64  `json:"id"`
+	Author        User   `json:"author"`
+	PlayURL       string `json:"play_url"`
+	CoverURL      string `json:"cover_url"`
+	FavoriteCount int64  `json:"favorite_count"`
+	CommentCount  int64  `json:"comment_count"`
+	IsFavorite    bool   `json:"is_favorite"`
+	Title         string `json:"title"`
+}

@@ -8,33 +8,39 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/doutok/doutok/services/internal/auth"
+	"github.com/doutok/doutok/services/internal/feedapi"
 	"github.com/doutok/doutok/services/internal/logging"
+	"github.com/doutok/doutok/services/internal/publishapi"
 	"github.com/doutok/doutok/services/internal/server"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
 
 // deps are what the gateway's handlers are built from.
 type deps struct {
-	log      *zap.Logger
-	tokens   *auth.Tokens
-	accounts *userapi.Client
-	compose  *composer
-	images   map[string][]byte
+	log       *zap.Logger
+	tokens    *auth.Tokens
+	accounts  *userapi.Client
+	publish   *publishapi.Client
+	feed      *feedapi.Client
+	compose   *composer
+	publisher *publisher
+	images    map[string][]byte
+	mediaDir  string // local media folder served under /media/, empty when media is served elsewhere
 }
 
-// newServer lists every public route of the gateway: the 16 mobile endpoints, health, and the
-// static images. Mobile routes answer with or without their trailing slash.
+// newServer lists every public route of the gateway: the 16 mobile endpoints, health, the default
+// images and the local media files. Mobile routes answer with or without their trailing slash.
 func newServer(d deps) http.Handler {
 	r := mux.NewRouter()
 	get, post := http.MethodGet, http.MethodPost
 	route := func(method, path string, h http.Handler) { r.Handle(path, h).Methods(method) }
 
-	route(get, "/douyin/feed", notImplemented())
+	route(get, "/douyin/feed", endpoint(d.tokens, optional, handleFeed(d.feed, d.compose)))
 	route(post, "/douyin/user/register", endpoint(d.tokens, public, handleAccount(d.tokens, register(d.accounts))))
 	route(post, "/douyin/user/login", endpoint(d.tokens, public, handleAccount(d.tokens, login(d.accounts))))
 	route(get, "/douyin/user", endpoint(d.tokens, required, handleUserInfo(d.compose)))
-	route(post, "/douyin/publish/action", notImplemented())
-	route(get, "/douyin/publish/list", notImplemented())
+	route(post, "/douyin/publish/action", handlePublish(d.publisher))
+	route(get, "/douyin/publish/list", endpoint(d.tokens, required, handlePublishList(d.publish, d.compose)))
 	route(post, "/douyin/favorite/action", notImplemented())
 	route(get, "/douyin/favorite/list", notImplemented())
 	route(post, "/douyin/comment/action", notImplemented())
@@ -47,7 +53,11 @@ func newServer(d deps) http.Handler {
 	route(post, "/douyin/message/action", notImplemented())
 
 	route(get, "/healthz", server.Healthz())
+	route(get, "/healthz/feed", endpoint(d.tokens, public, handleFeedPing(d.feed)))
 	r.PathPrefix("/static/").Methods(get, http.MethodHead).Handler(handleStatic(d.images))
+	if d.mediaDir != "" {
+		r.PathPrefix("/media/").Methods(get, http.MethodHead).Handler(handleMedia(d.mediaDir))
+	}
 
 	server.UseEnvelopeFallbacks(r)
 	return logging.Middleware(d.log)(withoutTrailingSlash(r))

@@ -32,6 +32,8 @@ type Service struct {
 // Services are the apps of the system, in start order.
 var Services = []Service{
 	{Name: "user"},
+	{Name: "publish"},
+	{Name: "feed"},
 	{Name: "api", Public: true},
 }
 
@@ -168,6 +170,8 @@ func (s *Stack) serviceEnv(i int, svc Service) map[string]string {
 	}
 	if svc.Public {
 		env["PUBLIC_ADDR"] = "127.0.0.1:" + strconv.Itoa(s.cfg.PublicPort)
+		// Locally the gateway serves the media binding's folder under /media/.
+		env["MEDIA_DIR"] = s.MediaDir()
 	}
 	for k, v := range s.cfg.Env {
 		env[k] = v
@@ -205,7 +209,8 @@ func (s *Stack) startSidecar(i int, svc Service) error {
 		"--metrics-listen-address", "127.0.0.1",
 		"--resources-path", s.renderedComponentsDir(),
 		"--config", s.renderedConfigPath(),
-		"--max-body-size", "80Mi",
+		// Room for a 64 MiB upload, base64-encoded on its way to the media binding.
+		"--max-body-size", "128Mi",
 		"--log-level", "warn",
 	}
 	if !svc.Public {

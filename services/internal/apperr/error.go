@@ -25,6 +25,9 @@ const (
 	InvalidAction    Code = 10002
 	InvalidUsername  Code = 10003
 	InvalidPassword  Code = 10004
+	InvalidTitle     Code = 10005
+	InvalidVideo     Code = 10006
+	MissingVideo     Code = 10007
 
 	TokenMissing Code = 20001
 	TokenInvalid Code = 20002
@@ -33,6 +36,7 @@ const (
 
 	UsernameTaken Code = 30001
 	UserNotFound  Code = 30002
+	VideoNotFound Code = 30003
 
 	RouteNotFound    Code = 40001
 	MethodNotAllowed Code = 40002
@@ -57,6 +61,9 @@ var Catalogue = map[Code]Entry{
 	InvalidAction:    {InvalidAction, http.StatusOK, "action_type is not one of the allowed values"},
 	InvalidUsername:  {InvalidUsername, http.StatusOK, "username must be 1-32 characters without spaces or control characters"},
 	InvalidPassword:  {InvalidPassword, http.StatusOK, "password must be 6-32 bytes"},
+	InvalidTitle:     {InvalidTitle, http.StatusOK, "title must be 1-100 characters"},
+	InvalidVideo:     {InvalidVideo, http.StatusOK, "data is not a video that can be decoded"},
+	MissingVideo:     {MissingVideo, http.StatusOK, "data (the video file) is required"},
 
 	TokenMissing: {TokenMissing, http.StatusUnauthorized, "token is required"},
 	TokenInvalid: {TokenInvalid, http.StatusUnauthorized, "token is invalid"},
@@ -65,6 +72,7 @@ var Catalogue = map[Code]Entry{
 
 	UsernameTaken: {UsernameTaken, http.StatusOK, "username is already taken"},
 	UserNotFound:  {UserNotFound, http.StatusOK, "user not found"},
+	VideoNotFound: {VideoNotFound, http.StatusOK, "video not found"},
 
 	RouteNotFound:    {RouteNotFound, http.StatusNotFound, "no such endpoint"},
 	MethodNotAllowed: {MethodNotAllowed, http.StatusMethodNotAllowed, "method not allowed on this endpoint"},

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
@@ -106,11 +107,18 @@ func (c *Client) Invoke(ctx context.Context, app, method string, in, out any) er
 	if err != nil {
 		return fmt.Errorf("encode %s/%s request: %w", app, method, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.httpBase+"/"+method, bytes.NewReader(body))
+	return c.InvokeStream(ctx, app, method, "application/json", int64(len(body)), bytes.NewReader(body), out)
+}
+
+// InvokeStream POSTs body (size bytes, or -1 when unknown) to method of app through the sidecar,
+// streaming it, and decodes the envelope answer into out.
+func (c *Client) InvokeStream(ctx context.Context, app, method, contentType string, size int64, body io.Reader, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.httpBase+"/"+method, body)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.ContentLength = size
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("dapr-app-id", app)
 	c.authorize(ctx, req)
 	resp, err := c.http.Do(req)

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/doutok/doutok/services/internal/apperr"
+	"github.com/doutok/doutok/services/internal/auth"
+	"github.com/doutok/doutok/services/internal/envelope"
+	"github.com/doutok/doutok/services/internal/feedapi"
+	"github.com/doutok/doutok/services/internal/params"
+	"github.com/doutok/doutok/services/internal/publishapi"
+)
+
+type feedResponse struct {
+	envelope.Status
+	VideoList []Video `json:"video_list"`
+	NextTime  int64   `json:"next_time"`
+}
+
+type videoListResponse struct {
+	envelope.Status
+	VideoList []Video `json:"video_list"`
+}
+
+// handleFeed serves the newest-first timeline. Invocations: 1 (feed).
+func handleFeed(feed *feedapi.Client, c *composer) action {
+	return func(r *http.Request, viewer int64) (any, error) {
+		now := params.NowMillis()
+		before, err := params.Time(r, "latest_time", now)
+		if err != nil {
+			return nil, err
+		}
+		entries, err := feed.Page(r.Context(), before)
+		if err != nil {
+			return nil, err
+		}
+		next := now
+		if len(entries) > 0 {
+			next = entries[len(entries)-1].Video.PublishedAt
+		}
+		return feedResponse{Status: envelope.Success, VideoList: c.feedVideos(entries), NextTime: next}, nil
+	}
+}
+
+// handlePublishList serves a user's videos, newest first.
+// Invocations: 3, in parallel (publish: the videos; user and publish: the author).
+func handlePublishList(publish *publishapi.Client, c *composer) action {
+	return func(r *http.Request, viewer int64) (any, error) {
+		authorID, err := params.ID(r, "user_id")
+		if err != nil {
+			return nil, err
+		}
+		var videos []publishapi.Video
+		var authors map[int64]User
+		g, ctx := errgroup.WithContext(r.Context())
+		g.Go(func() (err error) { videos, err = publish.ByAuthor(ctx, authorID); return err })
+		g.Go(func() (err error) { authors, err = c.users(ctx, viewer, []int64{authorID}); return err })
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+		author, ok := authors[authorID]
+		if !ok {
+			return nil, apperr.New(apperr.UserNotFound)
+		}
+		list := make([]Video, 0, len(videos))
+		for _, v := range videos {
+			list = append(list, c.video(v, author))
+		}
+		return videoListResponse{Status: envelope.Success, VideoList: list}, nil
+	}
+}
+
+// publisher receives uploads: multipart data (the video), title and token.
+type publisher struct {
+	tokens   *auth.Tokens
+	publish  *publishapi.Client
+	maxBytes int64
+	tmpDir   string
+}
+
+// multipartSlack is what the parts other than data may add to the body.
+const multipartSlack = 1 << 20
+
+// maxFieldBytes bounds a non-file multipart field (title, token).
+const maxFieldBytes = 64 << 10
+
+func handlePublish(p *publisher) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := p.serve(w, r); err != nil {
+			envelope.Error(w, r, err)
+			return
+		}
+		envelope.OK(w, envelope.Success)
+	})
+}
+
+func (p *publisher) tooLarge() error {
+	return apperr.Newf(apperr.BodyTooLarge, "video is larger than the %d MiB limit", p.maxBytes>>20)
+}
+
+// serve streams the video part to a temporary file (never the whole body into memory), then
+// streams that file to the publish service. An oversized body is refused from its
+// Content-Length before anything is read, or as soon as the limit is crossed.
+func (p *publisher) serve(w http.ResponseWriter, r *http.Request) error {
+	if r.ContentLength > p.maxBytes+multipartSlack {
+		return p.tooLarge()
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, p.maxBytes+multipartSlack)
+	form := map[string]string{}
+	var video *os.File
+	var size int64
+	defer func() {
+		if video != nil {
+			video.Close()
+			os.Remove(video.Name())
+		}
+	}()
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		mr, err := r.MultipartReader()
+		if err != nil {
+			return apperr.Newf(apperr.InvalidParameter, "malformed multipart body")
+		}
+		for {
+			part, err := mr.NextPart()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return p.bodyError(err)
+			}
+			switch name := part.FormName(); {
+			case name == "data" && video == nil:
+				if video, size, err = p.spool(part); err != nil {
+					return err
+				}
+			case name == "title" || name == "token":
+				value, err := io.ReadAll(io.LimitReader(part, maxFieldBytes))
+				if err != nil {
+					return p.bodyError(err)
+				}
+				form[name] = string(value)
+			default:
+				if _, err := io.Copy(io.Discard, part); err != nil {
+					return p.bodyError(err)
+				}
+			}
+		}
+	} else if err := params.Parse(w, r); err != nil {
+		return err
+	}
+	viewer, err := p.author(r, form)
+	if err != nil {
+		return err
+	}
+	if video == nil || size == 0 {
+		return apperr.New(apperr.MissingVideo)
+	}
+	title := form["title"]
+	if title == "" {
+		title = r.FormValue("title")
+	}
+	if _, err := video.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	_, err = p.publish.Upload(r.Context(), viewer, title, size, video)
+	return err
+}
+
+// author verifies the token from the query, a form field or the Authorization header.
+func (p *publisher) author(r *http.Request, form map[string]string) (int64, error) {
+	token := auth.FromRequest(r)
+	if token == "" {
+		token = form["token"]
+	}
+	if token == "" {
+		return 0, apperr.New(apperr.TokenMissing)
+	}
+	return p.tokens.Verify(token)
+}
+
+// spool copies the video part to a temporary file, refusing more than maxBytes.
+func (p *publisher) spool(part *multipart.Part) (*os.File, int64, error) {
+	f, err := os.CreateTemp(p.tmpDir, "upload-*")
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := io.Copy(f, io.LimitReader(part, p.maxBytes+1))
+	if err == nil && n > p.maxBytes {
+		err = p.tooLarge()
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, 0, p.bodyError(err)
+	}
+	return f, n, nil
+}
+
+func (p *publisher) bodyError(err error) error {
+	var tooLarge *http.MaxBytesError
+	var appErr *apperr.Error
+	switch {
+	case errors.As(err, &tooLarge):
+		return p.tooLarge()
+	case errors.As(err, &appErr):
+		return err
+	default:
+		return apperr.Newf(apperr.InvalidParameter, "malformed multipart body")
+	}
+}
+
+// mediaName is what a stored object key looks like: no folders, no dot-dot.
+var mediaName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$`)
+
+// handleMedia serves stored videos and covers from the local media folder, with HTTP Range
+// support (players seek). In production the media URLs point at object storage or a CDN instead.
+func handleMedia(dir string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/media/")
+		if !mediaName.MatchString(name) || strings.Contains(name, "..") {
+			http.NotFound(w, r)
+			return
+		}
+		path := filepath.Join(dir, name)
+		if _, err := os.Stat(path); err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		// Keys are unique and never rewritten, so the files can be cached for good.
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		http.ServeFile(w, r, path)
+	})
+}
+
+// handleFeedPing takes the same path as the feed (gateway, two sidecars, feed service) and does
+// no work: the benchmark's baseline, and a deep health check.
+func handleFeedPing(feed *feedapi.Client) action {
+	return func(r *http.Request, _ int64) (any, error) {
+		if err := feed.Ping(r.Context()); err != nil {
+			return nil, fmt.Errorf("feed ping: %w", err)
+		}
+		return envelope.Success, nil
+	}
+}

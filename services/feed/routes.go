@@ -1,0 +1,29 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+	"go.uber.org/zap"
+
+	"github.com/doutok/doutok/services/internal/events"
+	"github.com/doutok/doutok/services/internal/feedapi"
+	"github.com/doutok/doutok/services/internal/publishapi"
+	"github.com/doutok/doutok/services/internal/server"
+)
+
+const routeVideoPublished = "/events/video-published"
+
+// newServer lists every route of the feed service; all are internal (sidecar only).
+func newServer(log *zap.Logger, appToken string, t *timeline) http.Handler {
+	r := mux.NewRouter()
+	r.Handle("/"+feedapi.MethodPage, handlePage(t)).Methods(http.MethodPost)
+	r.Handle("/"+feedapi.MethodIndex, handleIndex(t)).Methods(http.MethodPost)
+	r.Handle("/"+feedapi.MethodPing, server.Healthz()).Methods(http.MethodPost)
+	r.Handle("/dapr/subscribe", events.ListHandler(
+		events.Subscribe(publishapi.TopicVideoPublished, routeVideoPublished),
+	)).Methods(http.MethodGet)
+	r.Handle(routeVideoPublished, onVideoPublished(t)).Methods(http.MethodPost)
+	r.Handle("/healthz", server.Healthz()).Methods(http.MethodGet)
+	return server.Internal(log, appToken, r)
+}

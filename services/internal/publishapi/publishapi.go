@@ -1,0 +1,92 @@
+// Package publishapi is the publish service's internal API and its video.published event.
+package publishapi
+
+import (
+	"context"
+	"io"
+	"net/url"
+	"strconv"
+
+	"github.com/doutok/doutok/services/internal/daprc"
+	"github.com/doutok/doutok/services/internal/envelope"
+)
+
+// AppID is the publish service's Dapr app id.
+const AppID = "publish"
+
+// Methods of the internal API.
+const (
+	MethodUpload     = "videos/upload"
+	MethodByAuthor   = "videos/by-author"
+	MethodWorkCounts = "videos/work-counts"
+)
+
+// TopicVideoPublished carries a Video each time one is published.
+const TopicVideoPublished = "video.published"
+
+// Video is a published video's metadata. PlayKey and CoverKey are object keys in the media
+// store; the gateway turns them into URLs. PublishedAt is Unix milliseconds and unique per video.
+type Video struct {
+	ID          int64  `json:"id"`
+	AuthorID    int64  `json:"author_id"`
+	Title       string `json:"title"`
+	PlayKey     string `json:"play_key"`
+	CoverKey    string `json:"cover_key"`
+	PublishedAt int64  `json:"published_at"`
+}
+
+// VideoReply answers an upload.
+type VideoReply struct {
+	envelope.Status
+	Video Video `json:"video"`
+}
+
+// ByAuthorRequest asks for an author's videos, newest first.
+type ByAuthorRequest struct {
+	AuthorID int64 `json:"author_id"`
+}
+
+// VideosReply lists videos.
+type VideosReply struct {
+	envelope.Status
+	Videos []Video `json:"videos"`
+}
+
+// WorkCountsRequest asks how many videos each author published.
+type WorkCountsRequest struct {
+	AuthorIDs []int64 `json:"author_ids"`
+}
+
+// WorkCountsReply maps author id to published video count; authors with none are absent.
+type WorkCountsReply struct {
+	envelope.Status
+	Counts map[int64]int64 `json:"counts"`
+}
+
+// Client calls the publish service.
+type Client struct{ dapr *daprc.Client }
+
+// NewClient returns a client that invokes the publish service through dapr.
+func NewClient(dapr *daprc.Client) *Client { return &Client{dapr: dapr} }
+
+// Upload streams a video file to the publish service, which checks, stores and indexes it.
+func (c *Client) Upload(ctx context.Context, authorID int64, title string, size int64, data io.Reader) (Video, error) {
+	q := url.Values{"author_id": {strconv.FormatInt(authorID, 10)}, "title": {title}}
+	var reply VideoReply
+	err := c.dapr.InvokeStream(ctx, AppID, MethodUpload+"?"+q.Encode(), "application/octet-stream", size, data, &reply)
+	return reply.Video, err
+}
+
+// ByAuthor returns an author's videos, newest first.
+func (c *Client) ByAuthor(ctx context.Context, authorID int64) ([]Video, error) {
+	var reply VideosReply
+	err := c.dapr.Invoke(ctx, AppID, MethodByAuthor, ByAuthorRequest{AuthorID: authorID}, &reply)
+	return reply.Videos, err
+}
+
+// WorkCounts returns the published video count of each author.
+func (c *Client) WorkCounts(ctx context.Context, authorIDs []int64) (map[int64]int64, error) {
+	var reply WorkCountsReply
+	err := c.dapr.Invoke(ctx, AppID, MethodWorkCounts, WorkCountsRequest{AuthorIDs: authorIDs}, &reply)
+	return reply.Counts, err
+}

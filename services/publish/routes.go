@@ -1,0 +1,23 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+	"go.uber.org/zap"
+
+	"github.com/doutok/doutok/services/internal/events"
+	"github.com/doutok/doutok/services/internal/publishapi"
+	"github.com/doutok/doutok/services/internal/server"
+)
+
+// newServer lists every route of the publish service; all are internal (sidecar only).
+func newServer(log *zap.Logger, appToken string, st *store, up *uploader) http.Handler {
+	r := mux.NewRouter()
+	r.Handle("/"+publishapi.MethodUpload, handleUpload(up)).Methods(http.MethodPost)
+	r.Handle("/"+publishapi.MethodByAuthor, handleByAuthor(st)).Methods(http.MethodPost)
+	r.Handle("/"+publishapi.MethodWorkCounts, handleWorkCounts(st)).Methods(http.MethodPost)
+	r.Handle("/dapr/subscribe", events.ListHandler()).Methods(http.MethodGet)
+	r.Handle("/healthz", server.Healthz()).Methods(http.MethodGet)
+	return server.Internal(log, appToken, r)
+}

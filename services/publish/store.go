@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+
+	"github.com/lib/pq"
+
+	"github.com/doutok/doutok/services/internal/pgdb"
+	"github.com/doutok/doutok/services/internal/publishapi"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// schema is the PostgreSQL schema this service owns.
+const schema = "publish"
+
+const (
+	// insertVideo takes the later of now and one past the newest publish time, so publish times
+	// are unique and increasing; a concurrent insert that computed the same value loses on the
+	// unique constraint and is retried.
+	insertVideo = `INSERT INTO videos (author_id, title, play_key, cover_key, published_at)
+		VALUES ($1, $2, $3, $4, GREATEST($5, COALESCE((SELECT max(published_at) FROM videos), 0) + 1))
+		RETURNING id, published_at`
+	selectByAuthor = `SELECT id, author_id, title, play_key, cover_key, published_at
+		FROM videos WHERE author_id = $1 ORDER BY published_at DESC`
+	selectWorkCounts = `SELECT author_id, count(*) FROM videos WHERE author_id = ANY($1) GROUP BY author_id`
+)
+
+type store struct{ db *sql.DB }
+
+// insert stores v and fills in its id and unique publish time.
+func (s *store) insert(ctx context.Context, v *publishapi.Video, nowMillis int64) error {
+	const attempts = 20
+	var err error
+	for range attempts {
+		err = s.db.QueryRowContext(ctx, insertVideo, v.AuthorID, v.Title, v.PlayKey, v.CoverKey, nowMillis).
+			Scan(&v.ID, &v.PublishedAt)
+		if !pgdb.IsUniqueViolation(err) {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("insert video: %w", err)
+	}
+	return nil
+}
+
+func (s *store) byAuthor(ctx context.Context, authorID int64) ([]publishapi.Video, error) {
+	rows, err := s.db.QueryContext(ctx, selectByAuthor, authorID)
+	if err != nil {
+		return nil, fmt.Errorf("select videos by author: %w", err)
+	}
+	defer rows.Close()
+	videos := []publishapi.Video{}
+	for rows.Next() {
+		var v publishapi.Video
+		if err := rows.Scan(&v.ID, &v.AuthorID, &v.Title, &v.PlayKey, &v.CoverKey, &v.PublishedAt); err != nil {
+			return nil, err
+		}
+		videos = append(videos, v)
+	}
+	return videos, rows.Err()
+}
+
+func (s *store) workCounts(ctx context.Context, authorIDs []int64) (map[int64]int64, error) {
+	rows, err := s.db.QueryContext(ctx, selectWorkCounts, pq.Array(authorIDs))
+	if err != nil {
+		return nil, fmt.Errorf("select work counts: %w", err)
+	}
+	defer rows.Close()
+	counts := make(map[int64]int64, len(authorIDs))
+	for rows.Next() {
+		var id, n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		counts[id] = n
+	}
+	return counts, rows.Err()
+}

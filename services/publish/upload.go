@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"unicode/utf8"
+
+	dapr "github.com/dapr/go-sdk/client"
+	"github.com/google/uuid"
+	"go.uber.org/zap"
+
+	"github.com/doutok/doutok/services/internal/apperr"
+	"github.com/doutok/doutok/services/internal/daprc"
+	"github.com/doutok/doutok/services/internal/envelope"
+	"github.com/doutok/doutok/services/internal/events"
+	"github.com/doutok/doutok/services/internal/feedapi"
+	"github.com/doutok/doutok/services/internal/logging"
+	"github.com/doutok/doutok/services/internal/params"
+	"github.com/doutok/doutok/services/internal/publishapi"
+)
+
+const maxTitleRunes = 100
+
+func validateTitle(title string) error {
+	n := utf8.RuneCountInString(title)
+	if n < 1 || n > maxTitleRunes || !utf8.ValidString(title) {
+		return apperr.New(apperr.InvalidTitle)
+	}
+	return nil
+}
+
+// uploader turns an uploaded file into a published video.
+type uploader struct {
+	store    *store
+	sdk      dapr.Client
+	feed     *feedapi.Client
+	maxBytes int64
+	tmpDir   string
+}
+
+// handleUpload takes the raw video as the body, author_id and title in the query. It checks the
+// file is a decodable video, stores it and its cover through the media binding, records it, puts
+// it on the timeline, and announces it.
+func handleUpload(u *uploader) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		video, err := u.upload(r)
+		if err != nil {
+			envelope.Error(w, r, err)
+			return
+		}
+		envelope.OK(w, publishapi.VideoReply{Status: envelope.Success, Video: video})
+	})
+}
+
+func (u *uploader) upload(r *http.Request) (publishapi.Video, error) {
+	ctx := r.Context()
+	authorID, err := params.ParseID(r.URL.Query().Get("author_id"))
+	if err != nil {
+		return publishapi.Video{}, apperr.Newf(apperr.InvalidParameter, "author_id must be a positive integer")
+	}
+	title := r.URL.Query().Get("title")
+	if err := validateTitle(title); err != nil {
+		return publishapi.Video{}, err
+	}
+	work, err := os.MkdirTemp(u.tmpDir, "upload-")
+	if err != nil {
+		return publishapi.Video{}, err
+	}
+	defer os.RemoveAll(work)
+
+	original := filepath.Join(work, "original")
+	if err := u.receive(r, original); err != nil {
+		return publishapi.Video{}, err
+	}
+	probe, err := inspect(ctx, original)
+	if err != nil {
+		return publishapi.Video{}, err
+	}
+	cover := filepath.Join(work, "cover.jpg")
+	if err := extractCover(ctx, original, cover, probe); err != nil {
+		return publishapi.Video{}, err
+	}
+	playable, ext := streamable(ctx, original, probe)
+
+	id := uuid.NewString()
+	video := publishapi.Video{AuthorID: authorID, Title: title, PlayKey: "video-" + id + ext, CoverKey: "cover-" + id + ".jpg"}
+	if err := u.put(ctx, playable, video.PlayKey); err != nil {
+		return publishapi.Video{}, err
+	}
+	if err := u.put(ctx, cover, video.CoverKey); err != nil {
+		return publishapi.Video{}, err
+	}
+	if err := u.store.insert(ctx, &video, params.NowMillis()); err != nil {
+		return publishapi.Video{}, err
+	}
+	log := logging.FromContext(ctx).With(zap.Int64("video_id", video.ID))
+	// Visible in the feed before we answer. Should this call fail, the event below still brings
+	// the video to the timeline, moments later; the upload itself is safe either way.
+	if err := u.feed.Index(ctx, video); err != nil {
+		log.Warn("feed index call failed; the video.published event will index it", zap.Error(err))
+	}
+	if err := events.Publish(ctx, u.sdk, publishapi.TopicVideoPublished, video); err != nil {
+		log.Error("video stored but video.published not sent", zap.Error(err))
+	}
+	log.Info("video published", zap.Int64("author_id", authorID))
+	return video, nil
+}
+
+// receive copies the request body to path, refusing more than maxBytes.
+func (u *uploader) receive(r *http.Request, path string) error {
+	if r.ContentLength > u.maxBytes {
+		return apperr.New(apperr.BodyTooLarge)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	n, err := io.Copy(f, io.LimitReader(r.Body, u.maxBytes+1))
+	if err != nil {
+		return apperr.Wrap(apperr.InvalidParameter, err)
+	}
+	if n > u.maxBytes {
+		return apperr.New(apperr.BodyTooLarge)
+	}
+	if n == 0 {
+		return apperr.New(apperr.MissingVideo)
+	}
+	return f.Close()
+}
+
+// put stores a file through the media output binding. The payload is base64: bindings that
+// store bytes (localstorage, s3 with decodeBase64) decode it, so binary content is never
+// mistaken for text.
+func (u *uploader) put(ctx context.Context, path, key string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	data := make([]byte, base64.StdEncoding.EncodedLen(len(raw)))
+	base64.StdEncoding.Encode(data, raw)
+	raw = nil
+	err = u.sdk.InvokeOutputBinding(ctx, &dapr.InvokeBindingRequest{
+		Name:      daprc.Media,
+		Operation: "create",
+		Data:      data,
+		Metadata:  map[string]string{"fileName": key, "key": key, "decodeBase64": "true"},
+	})
+	if err != nil {
+		return apperr.Wrap(apperr.Unavailable, errors.Join(errors.New("store "+key+" in the media binding"), err))
+	}
+	return nil
+}
