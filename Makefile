@@ -47,3 +47,6 @@ build:
 
 clean: ## Remove build output (keeps data); `rm -rf .data` forgets all local data
 	rm -rf .cache
+
+bench: deps daprd build ## Benchmarks on a stack of their own (see bench/main.go)
+	DAPRD=$(DAPRD) DOUTOK_BIN_DIR=$(BIN) go run ./bench

@@ -35,7 +35,7 @@ func newServer(d deps) http.Handler {
 	get, post := http.MethodGet, http.MethodPost
 	route := func(method, path string, h http.Handler) { r.Handle(path, h).Methods(method) }
 
-	route(get, "/douyin/feed", endpoint(d.tokens, optional, handleFeed(d.feed, d.compose)))
+	route(get, "/douyin/feed", endpoint(d.tokens, optional, handleFeed(d.feed, d.compose, &newestPageCache{})))
 	route(post, "/douyin/user/register", endpoint(d.tokens, public, handleAccount(d.tokens, register(d.accounts))))
 	route(post, "/douyin/user/login", endpoint(d.tokens, public, handleAccount(d.tokens, login(d.accounts))))
 	route(get, "/douyin/user", endpoint(d.tokens, required, handleUserInfo(d.compose)))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -32,23 +34,52 @@ type videoListResponse struct {
 	VideoList []Video `json:"video_list"`
 }
 
+// renderedPage is the anonymous newest feed page, encoded, at one timeline version.
+type renderedPage struct {
+	version int64
+	body    envelope.Encoded
+}
+
+// newestPageCache keeps the last rendering of the anonymous newest page. It is revalidated with
+// the feed service on every request (the feed answers Unchanged while the timeline is at the same
+// version), so it is never stale, and the page crosses the sidecars only when it changed.
+type newestPageCache struct{ current atomic.Pointer[renderedPage] }
+
 // handleFeed serves the newest-first timeline. Invocations: 1 (feed).
-func handleFeed(feed *feedapi.Client, c *composer) action {
+func handleFeed(feed *feedapi.Client, c *composer, newest *newestPageCache) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		now := params.NowMillis()
 		before, err := params.Time(r, "latest_time", now)
 		if err != nil {
 			return nil, err
 		}
-		entries, err := feed.Page(r.Context(), before)
+		cached := newest.current.Load()
+		known := int64(0)
+		if cached != nil && viewer == anonymous {
+			known = cached.version
+		}
+		page, err := feed.Page(r.Context(), before, known)
 		if err != nil {
 			return nil, err
 		}
-		next := now
-		if len(entries) > 0 {
-			next = entries[len(entries)-1].Video.PublishedAt
+		if page.Unchanged && cached != nil && cached.version == page.Version {
+			return cached.body, nil
 		}
-		return feedResponse{Status: envelope.Success, VideoList: c.feedVideos(entries), NextTime: next}, nil
+		next := now
+		if len(page.Entries) > 0 {
+			next = page.Entries[len(page.Entries)-1].Video.PublishedAt
+		}
+		resp := feedResponse{Status: envelope.Success, VideoList: c.feedVideos(page.Entries), NextTime: next}
+		// An empty page's next_time is "now", which must not be replayed later.
+		if viewer == anonymous && page.Newest && len(page.Entries) > 0 {
+			body, err := json.Marshal(resp)
+			if err != nil {
+				return nil, err
+			}
+			newest.current.Store(&renderedPage{version: page.Version, body: body})
+			return envelope.Encoded(body), nil
+		}
+		return resp, nil
 	}
 }
 

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync"
+	"time"
 
 	dapr "github.com/dapr/go-sdk/client"
 	"go.uber.org/zap"
@@ -25,6 +30,11 @@ const (
 	// newestPageKey caches the first page, which almost every session opens.
 	newestPageKey = "timeline-newest-page"
 	cacheTTL      = "3600"
+	// cacheTimeout bounds a cache call: when Redis is down the feed answers from PostgreSQL at
+	// once instead of waiting out the component's own timeouts.
+	cacheTimeout = 250 * time.Millisecond
+	// minGzipBytes is the smallest reply worth compressing.
+	minGzipBytes = 1024
 )
 
 // timeline is the feed's read path and the writer of its projection.
@@ -32,6 +42,7 @@ type timeline struct {
 	store *store
 	users *userapi.Client
 	sdk   dapr.Client
+	local localPage
 }
 
 // cachedPage is the newest page as built at one timeline version.
@@ -40,31 +51,109 @@ type cachedPage struct {
 	Entries []feedapi.Entry `json:"entries"`
 }
 
-// page returns the entries published strictly before before. The newest page comes from the
-// state store when it was built at the current timeline version (one primary-key read decides);
-// any miss, stale copy or cache outage falls back to PostgreSQL.
-func (t *timeline) page(ctx context.Context, before int64) ([]feedapi.Entry, error) {
+// localPage is this replica's copy of the newest page, already encoded as the reply, for one
+// timeline version. Every request still reads the version from PostgreSQL, so a copy is never
+// served after the timeline changed, whichever replica changed it.
+type localPage struct {
+	mu      sync.RWMutex
+	version int64
+	reply   *encodedReply
+}
+
+func (l *localPage) get(version int64) (*encodedReply, bool) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.reply, l.reply != nil && l.version == version
+}
+
+func (l *localPage) set(version int64, reply *encodedReply) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.reply == nil || version >= l.version {
+		l.version, l.reply = version, reply
+	}
+}
+
+// encodedReply is a page reply as JSON and gzip-compressed JSON. The compressed form is what
+// crosses the two sidecars when the caller accepts it: a 30-video page shrinks several times,
+// and bytes through the sidecars are the feed's main cost.
+type encodedReply struct {
+	plain, gzipped []byte
+}
+
+func encodeReply(reply feedapi.PageReply) (*encodedReply, error) {
+	plain, err := json.Marshal(reply)
+	if err != nil {
+		return nil, err
+	}
+	if len(plain) < minGzipBytes {
+		return &encodedReply{plain: plain}, nil
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	_, _ = zw.Write(plain)
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return &encodedReply{plain: plain, gzipped: buf.Bytes()}, nil
+}
+
+// write sends the reply, compressed when the caller accepts gzip.
+func (e *encodedReply) write(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", envelope.ContentType)
+	body := e.plain
+	if e.gzipped != nil && strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		w.Header().Set("Content-Encoding", "gzip")
+		body = e.gzipped
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = w.Write(body)
+}
+
+// pageReply returns the encoded reply for the videos published strictly before req.Before.
+//
+// The newest page, which almost every session opens, is kept at three levels, each valid only for
+// the timeline version it was built at (one primary-key read decides): this replica's encoded
+// copy, then the state store (shared by replicas, survives restarts), then PostgreSQL. A miss,
+// a stale copy or a state-store outage falls through to the next level; and a caller that already
+// holds the current version gets a short Unchanged reply. Older pages are read from PostgreSQL,
+// whose index serves them directly.
+func (t *timeline) pageReply(ctx context.Context, req feedapi.PageRequest) (*encodedReply, error) {
 	version, newest, err := t.store.version(ctx)
 	if err != nil {
 		return nil, err
 	}
-	isNewest := before > newest
-	if isNewest {
-		if entries, ok := t.cached(ctx, version); ok {
-			return entries, nil
+	if req.Before <= newest {
+		entries, err := t.store.page(ctx, req.Before, feedapi.PageSize)
+		if err != nil {
+			return nil, err
 		}
+		return encodeReply(feedapi.PageReply{Status: envelope.Success, Entries: entries})
 	}
-	entries, err := t.store.page(ctx, before, feedapi.PageSize)
+	if req.KnownVersion > 0 && req.KnownVersion == version {
+		return encodeReply(feedapi.PageReply{Status: envelope.Success, Version: version, Newest: true, Unchanged: true})
+	}
+	if reply, ok := t.local.get(version); ok {
+		return reply, nil
+	}
+	entries, ok := t.cached(ctx, version)
+	if !ok {
+		if entries, err = t.store.page(ctx, req.Before, feedapi.PageSize); err != nil {
+			return nil, err
+		}
+		t.remember(ctx, cachedPage{Version: version, Entries: entries})
+	}
+	reply, err := encodeReply(feedapi.PageReply{Status: envelope.Success, Version: version, Newest: true, Entries: entries})
 	if err != nil {
 		return nil, err
 	}
-	if isNewest {
-		t.remember(ctx, cachedPage{Version: version, Entries: entries})
-	}
-	return entries, nil
+	t.local.set(version, reply)
+	return reply, nil
 }
 
 func (t *timeline) cached(ctx context.Context, version int64) ([]feedapi.Entry, bool) {
+	ctx, cancel := context.WithTimeout(ctx, cacheTimeout)
+	defer cancel()
 	item, err := t.sdk.GetState(ctx, daprc.StateStore, newestPageKey, nil)
 	if err != nil {
 		logging.FromContext(ctx).Warn("state store unavailable, reading PostgreSQL", zap.Error(err))
@@ -87,6 +176,8 @@ func (t *timeline) remember(ctx context.Context, page cachedPage) {
 	if err != nil {
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, cacheTimeout)
+	defer cancel()
 	if err := t.sdk.SaveState(ctx, daprc.StateStore, newestPageKey, raw, map[string]string{"ttlInSeconds": cacheTTL}); err != nil {
 		logging.FromContext(ctx).Warn("could not cache the newest page", zap.Error(err))
 	}
@@ -124,12 +215,12 @@ func handlePage(t *timeline) http.Handler {
 			envelope.Error(w, r, err)
 			return
 		}
-		entries, err := t.page(r.Context(), req.Before)
+		reply, err := t.pageReply(r.Context(), req)
 		if err != nil {
 			envelope.Error(w, r, err)
 			return
 		}
-		envelope.OK(w, feedapi.PageReply{Status: envelope.Success, Entries: entries})
+		reply.write(w, r)
 	})
 }
 

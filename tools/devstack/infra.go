@@ -153,9 +153,7 @@ func (s *Stack) createDatabase(ctx context.Context) error {
 }
 
 // DatabaseURL is the connection string services use.
-func (s *Stack) DatabaseURL() string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", s.cfg.PostgresPort, Database)
-}
+func (s *Stack) DatabaseURL() string { return s.cfg.DatabaseURLFor() }
 
 // startRedis runs Redis on loopback with an append-only file, so pub/sub streams and cached state
 // survive a restart.

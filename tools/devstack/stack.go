@@ -211,7 +211,7 @@ func (s *Stack) startSidecar(i int, svc Service) error {
 		"--config", s.renderedConfigPath(),
 		// Room for a 64 MiB upload, base64-encoded on its way to the media binding.
 		"--max-body-size", "128Mi",
-		"--log-level", "warn",
+		"--log-level", s.daprdLogLevel(),
 	}
 	if !svc.Public {
 		args = append(args, "--app-port", strconv.Itoa(p.App), "--app-protocol", "http")
@@ -318,4 +318,50 @@ func randomHex(n int) string {
 		panic(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// WithRedisDown stops Redis, runs fn, and starts Redis again on the same port and data, so tests
+// can check that reads degrade to PostgreSQL instead of failing.
+func (s *Stack) WithRedisDown(ctx context.Context, fn func()) error {
+	s.mu.Lock()
+	redis := s.byKey["redis"]
+	s.mu.Unlock()
+	if redis == nil {
+		return fmt.Errorf("redis is not part of this stack")
+	}
+	redis.stop(15 * time.Second)
+	s.mu.Lock()
+	for i, p := range s.procs {
+		if p == redis {
+			s.procs = append(s.procs[:i], s.procs[i+1:]...)
+			break
+		}
+	}
+	s.mu.Unlock()
+	fn()
+	return s.startRedis(ctx)
+}
+
+// PID returns the process id of a named process of the stack ("api", "api-dapr", "redis", …), or 0.
+func (s *Stack) PID(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.byKey[name]; p != nil && !p.exited() {
+		return p.cmd.Process.Pid
+	}
+	return 0
+}
+
+// DatabaseURLFor returns the connection string of the project database for a tool or test.
+func (c Config) DatabaseURLFor() string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.PostgresPort, Database)
+}
+
+// daprdLogLevel keeps the sidecars quiet (their start-up warnings are expected here) unless
+// DAPRD_LOG_LEVEL asks for more.
+func (s *Stack) daprdLogLevel() string {
+	if lvl := os.Getenv("DAPRD_LOG_LEVEL"); lvl != "" {
+		return lvl
+	}
+	return "error"
 }

@@ -24,8 +24,12 @@ const (
 const PageSize = 30
 
 // PageRequest asks for the videos published strictly before Before (Unix ms), newest first.
+// KnownVersion is the timeline version of the newest page the caller already holds (0 if none):
+// when the request is for the newest page and the timeline is still at that version, the reply
+// says Unchanged instead of repeating the page.
 type PageRequest struct {
-	Before int64 `json:"before"`
+	Before       int64 `json:"before"`
+	KnownVersion int64 `json:"known_version"`
 }
 
 // Entry is one feed video with what the feed knows of its author.
@@ -35,10 +39,14 @@ type Entry struct {
 	AuthorWorkCount int64            `json:"author_work_count"`
 }
 
-// PageReply is one page of the timeline.
+// PageReply is one page of the timeline. Newest says the page is the newest one, current at
+// Version; only such a page may be kept and revalidated with KnownVersion.
 type PageReply struct {
 	envelope.Status
-	Entries []Entry `json:"entries"`
+	Version   int64   `json:"version"`
+	Newest    bool    `json:"newest"`
+	Unchanged bool    `json:"unchanged"`
+	Entries   []Entry `json:"entries"`
 }
 
 // Client calls the feed service.
@@ -47,11 +55,12 @@ type Client struct{ dapr *daprc.Client }
 // NewClient returns a client that invokes the feed service through dapr.
 func NewClient(dapr *daprc.Client) *Client { return &Client{dapr: dapr} }
 
-// Page returns up to PageSize videos published strictly before before.
-func (c *Client) Page(ctx context.Context, before int64) ([]Entry, error) {
+// Page returns up to PageSize videos published strictly before before, or Unchanged when the
+// caller's copy of the newest page (knownVersion) is still current.
+func (c *Client) Page(ctx context.Context, before, knownVersion int64) (PageReply, error) {
 	var reply PageReply
-	err := c.dapr.Invoke(ctx, AppID, MethodPage, PageRequest{Before: before}, &reply)
-	return reply.Entries, err
+	err := c.dapr.Invoke(ctx, AppID, MethodPage, PageRequest{Before: before, KnownVersion: knownVersion}, &reply)
+	return reply, err
 }
 
 // Index adds a published video to the timeline at once, so the next feed read shows it.

@@ -97,6 +97,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if os.Getenv("DOUTOK_DEMO") != "0" {
+		if err := stack.SeedDemo(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "  demo content not added:", err)
+		}
+	}
 	fmt.Printf("\n  DouTok is up in %s: %s  (data in %s; Ctrl-C or `make stop` to stop)\n\n",
 		time.Since(started).Round(100*time.Millisecond), stack.PublicURL(), cfg.DataDir)
 	select {
