@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/feedapi"
 	"github.com/doutok/doutok/services/internal/publishapi"
 	"github.com/doutok/doutok/services/internal/userapi"
@@ -17,30 +18,53 @@ import (
 type composer struct {
 	accounts      *userapi.Client
 	publish       *publishapi.Client
+	favorites     *favoriteapi.Client
 	publicBaseURL string // base of the gateway's own URLs (default images)
 	mediaBaseURL  string // base of play and cover URLs: the gateway's /media route, or a CDN
 }
 
-// users returns the User objects for ids as seen by viewer; unknown ids are absent.
-// Invocations: 2, in parallel (user: profiles; publish: work counts).
-func (c *composer) users(ctx context.Context, viewer int64, ids []int64) (map[int64]User, error) {
-	var profiles map[int64]userapi.Profile
-	var workCounts map[int64]int64
+// facts is what the domain services know about a set of users and videos.
+type facts struct {
+	profiles   map[int64]userapi.Profile
+	workCounts map[int64]int64
+	likes      favoriteapi.SummaryReply
+}
+
+// gather fetches profiles and work counts of users, and like counts of users and videos.
+// Invocations: 3, in parallel (user, publish, favorite); 1 when profiles are not needed and
+// only likes are asked for (withProfiles false).
+func (c *composer) gather(ctx context.Context, viewer int64, userIDs, videoIDs []int64, withProfiles bool) (facts, error) {
+	var f facts
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { profiles, err = c.accounts.Profiles(gctx, ids); return err })
-	g.Go(func() (err error) { workCounts, err = c.publish.WorkCounts(gctx, ids); return err })
-	if err := g.Wait(); err != nil {
+	if withProfiles && len(userIDs) > 0 {
+		g.Go(func() (err error) { f.profiles, err = c.accounts.Profiles(gctx, userIDs); return err })
+		g.Go(func() (err error) { f.workCounts, err = c.publish.WorkCounts(gctx, userIDs); return err })
+	}
+	if len(userIDs)+len(videoIDs) > 0 {
+		g.Go(func() (err error) {
+			f.likes, err = c.favorites.Summary(gctx, favoriteapi.SummaryRequest{Viewer: viewer, VideoIDs: videoIDs, UserIDs: userIDs})
+			return err
+		})
+	}
+	return f, g.Wait()
+}
+
+// users returns the User objects for ids as seen by viewer; unknown ids are absent.
+// Invocations: 3, in parallel (user, publish, favorite).
+func (c *composer) users(ctx context.Context, viewer int64, ids []int64) (map[int64]User, error) {
+	f, err := c.gather(ctx, viewer, ids, nil, true)
+	if err != nil {
 		return nil, err
 	}
-	out := make(map[int64]User, len(profiles))
-	for id, p := range profiles {
-		out[id] = c.user(p, workCounts[id])
+	out := make(map[int64]User, len(f.profiles))
+	for id, p := range f.profiles {
+		out[id] = c.user(p, f.workCounts[id], f.likes.Users[id])
 	}
 	return out, nil
 }
 
-// user renders a profile and the counters known so far.
-func (c *composer) user(p userapi.Profile, workCount int64) User {
+// user renders a profile with its counters.
+func (c *composer) user(p userapi.Profile, workCount int64, likes favoriteapi.UserLikes) User {
 	return User{
 		ID:              p.ID,
 		Name:            p.Name,
@@ -48,50 +72,70 @@ func (c *composer) user(p userapi.Profile, workCount int64) User {
 		Avatar:          c.imageURL(p.Avatar, defaultAvatarPath),
 		BackgroundImage: c.imageURL(p.BackgroundImage, defaultBackgroundPath),
 		WorkCount:       workCount,
+		FavoriteCount:   likes.FavoriteCount,
+		TotalFavorited:  likes.TotalFavorited,
 	}
 }
 
-// videos renders videos with their authors. Invocations: those of users (2, in parallel).
+// videos renders videos with their authors, in the given order.
+// Invocations: 3, in parallel (user, publish, favorite).
 func (c *composer) videos(ctx context.Context, viewer int64, vs []publishapi.Video) ([]Video, error) {
-	authorIDs := make([]int64, 0, len(vs))
+	videoIDs := make([]int64, len(vs))
+	var authorIDs []int64
 	seen := map[int64]bool{}
-	for _, v := range vs {
+	for i, v := range vs {
+		videoIDs[i] = v.ID
 		if !seen[v.AuthorID] {
 			seen[v.AuthorID] = true
 			authorIDs = append(authorIDs, v.AuthorID)
 		}
 	}
-	authors := map[int64]User{}
-	if len(authorIDs) > 0 {
-		var err error
-		if authors, err = c.users(ctx, viewer, authorIDs); err != nil {
-			return nil, err
-		}
+	f, err := c.gather(ctx, viewer, authorIDs, videoIDs, true)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]Video, 0, len(vs))
 	for _, v := range vs {
-		out = append(out, c.video(v, authors[v.AuthorID]))
+		author := c.user(f.profiles[v.AuthorID], f.workCounts[v.AuthorID], f.likes.Users[v.AuthorID])
+		out = append(out, c.video(v, author, f.likes.Videos[v.ID]))
 	}
 	return out, nil
 }
 
 // feedVideos renders a feed page. The feed's projection already carries each author's profile
-// and work count, so the page costs no further invocation.
-func (c *composer) feedVideos(entries []feedapi.Entry) []Video {
+// and work count, so only the like counts are fetched. Invocations: 1 (favorite).
+func (c *composer) feedVideos(ctx context.Context, viewer int64, entries []feedapi.Entry) ([]Video, error) {
+	videoIDs := make([]int64, len(entries))
+	var authorIDs []int64
+	seen := map[int64]bool{}
+	for i, e := range entries {
+		videoIDs[i] = e.Video.ID
+		if !seen[e.Video.AuthorID] {
+			seen[e.Video.AuthorID] = true
+			authorIDs = append(authorIDs, e.Video.AuthorID)
+		}
+	}
+	f, err := c.gather(ctx, viewer, authorIDs, videoIDs, false)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Video, 0, len(entries))
 	for _, e := range entries {
-		out = append(out, c.video(e.Video, c.user(e.Author, e.AuthorWorkCount)))
+		author := c.user(e.Author, e.AuthorWorkCount, f.likes.Users[e.Video.AuthorID])
+		out = append(out, c.video(e.Video, author, f.likes.Videos[e.Video.ID]))
 	}
-	return out
+	return out, nil
 }
 
-func (c *composer) video(v publishapi.Video, author User) Video {
+func (c *composer) video(v publishapi.Video, author User, likes favoriteapi.VideoLikes) Video {
 	return Video{
-		ID:       v.ID,
-		Author:   author,
-		PlayURL:  c.mediaBaseURL + "/" + v.PlayKey,
-		CoverURL: c.mediaBaseURL + "/" + v.CoverKey,
-		Title:    v.Title,
+		ID:            v.ID,
+		Author:        author,
+		PlayURL:       c.mediaBaseURL + "/" + v.PlayKey,
+		CoverURL:      c.mediaBaseURL + "/" + v.CoverKey,
+		Title:         v.Title,
+		FavoriteCount: likes.Count,
+		IsFavorite:    likes.LikedByView,
 	}
 }
 

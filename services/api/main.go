@@ -15,6 +15,7 @@ import (
 
 	"github.com/doutok/doutok/services/internal/auth"
 	"github.com/doutok/doutok/services/internal/daprc"
+	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/feedapi"
 	"github.com/doutok/doutok/services/internal/logging"
 	"github.com/doutok/doutok/services/internal/publishapi"
@@ -72,15 +73,18 @@ func run(ctx context.Context, getenv server.Getenv) error {
 	publicBase := strings.TrimRight(getenv.Or("PUBLIC_BASE_URL", "http://localhost:8080"), "/")
 	accounts := userapi.NewClient(sidecar)
 	publish := publishapi.NewClient(sidecar)
+	favorites := favoriteapi.NewClient(sidecar)
 	handler := newServer(deps{
-		log:      log,
-		tokens:   tokens,
-		accounts: accounts,
-		publish:  publish,
-		feed:     feedapi.NewClient(sidecar),
+		log:       log,
+		tokens:    tokens,
+		accounts:  accounts,
+		publish:   publish,
+		feed:      feedapi.NewClient(sidecar),
+		favorites: favorites,
 		compose: &composer{
 			accounts:      accounts,
 			publish:       publish,
+			favorites:     favorites,
 			publicBaseURL: publicBase,
 			mediaBaseURL:  strings.TrimRight(getenv.Or("PUBLIC_MEDIA_BASE_URL", publicBase+"/media"), "/"),
 		},

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/doutok/doutok/services/internal/auth"
+	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/feedapi"
 	"github.com/doutok/doutok/services/internal/logging"
 	"github.com/doutok/doutok/services/internal/publishapi"
@@ -22,6 +23,7 @@ type deps struct {
 	accounts  *userapi.Client
 	publish   *publishapi.Client
 	feed      *feedapi.Client
+	favorites *favoriteapi.Client
 	compose   *composer
 	publisher *publisher
 	images    map[string][]byte
@@ -41,8 +43,8 @@ func newServer(d deps) http.Handler {
 	route(get, "/douyin/user", endpoint(d.tokens, required, handleUserInfo(d.compose)))
 	route(post, "/douyin/publish/action", handlePublish(d.publisher))
 	route(get, "/douyin/publish/list", endpoint(d.tokens, required, handlePublishList(d.publish, d.compose)))
-	route(post, "/douyin/favorite/action", notImplemented())
-	route(get, "/douyin/favorite/list", notImplemented())
+	route(post, "/douyin/favorite/action", endpoint(d.tokens, required, handleFavoriteAction(d.favorites)))
+	route(get, "/douyin/favorite/list", endpoint(d.tokens, required, handleFavoriteList(d.favorites, d.publish, d.compose)))
 	route(post, "/douyin/comment/action", notImplemented())
 	route(get, "/douyin/comment/list", notImplemented())
 	route(post, "/douyin/relation/action", notImplemented())

@@ -17,6 +17,7 @@ func newServer(log *zap.Logger, appToken string, st *store, up *uploader) http.H
 	r.Handle("/"+publishapi.MethodUpload, handleUpload(up)).Methods(http.MethodPost)
 	r.Handle("/"+publishapi.MethodByAuthor, handleByAuthor(st)).Methods(http.MethodPost)
 	r.Handle("/"+publishapi.MethodWorkCounts, handleWorkCounts(st)).Methods(http.MethodPost)
+	r.Handle("/"+publishapi.MethodByIDs, handleByIDs(st)).Methods(http.MethodPost)
 	r.Handle("/dapr/subscribe", events.ListHandler()).Methods(http.MethodGet)
 	r.Handle("/healthz", server.Healthz()).Methods(http.MethodGet)
 	return server.Internal(log, appToken, r)

@@ -27,6 +27,8 @@ const (
 		RETURNING id, published_at`
 	selectByAuthor = `SELECT id, author_id, title, play_key, cover_key, published_at
 		FROM videos WHERE author_id = $1 ORDER BY published_at DESC`
+	selectByIDs = `SELECT id, author_id, title, play_key, cover_key, published_at
+		FROM videos WHERE id = ANY($1)`
 	selectWorkCounts = `SELECT author_id, count(*) FROM videos WHERE author_id = ANY($1) GROUP BY author_id`
 )
 
@@ -50,9 +52,18 @@ func (s *store) insert(ctx context.Context, v *publishapi.Video, nowMillis int64
 }
 
 func (s *store) byAuthor(ctx context.Context, authorID int64) ([]publishapi.Video, error) {
-	rows, err := s.db.QueryContext(ctx, selectByAuthor, authorID)
+	return s.videos(ctx, selectByAuthor, authorID)
+}
+
+func (s *store) byIDs(ctx context.Context, ids []int64) ([]publishapi.Video, error) {
+	return s.videos(ctx, selectByIDs, pq.Array(ids))
+}
+
+// videos runs a query that selects whole videos.
+func (s *store) videos(ctx context.Context, query string, args ...any) ([]publishapi.Video, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("select videos by author: %w", err)
+		return nil, fmt.Errorf("select videos: %w", err)
 	}
 	defer rows.Close()
 	videos := []publishapi.Video{}

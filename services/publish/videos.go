@@ -10,8 +10,8 @@ import (
 
 const maxRequestBytes = 64 << 10
 
-// maxWorkCountBatch bounds one work-counts request.
-const maxWorkCountBatch = 500
+// maxBatch bounds the ids of one batch request.
+const maxBatch = 1000
 
 func handleByAuthor(st *store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -29,6 +29,26 @@ func handleByAuthor(st *store) http.Handler {
 	})
 }
 
+func handleByIDs(st *store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req publishapi.ByIDsRequest
+		if err := envelope.Decode(r, maxRequestBytes, &req); err != nil {
+			envelope.Error(w, r, err)
+			return
+		}
+		if len(req.IDs) > maxBatch {
+			envelope.Error(w, r, apperr.Newf(apperr.InvalidParameter, "at most %d ids per request", maxBatch))
+			return
+		}
+		videos, err := st.byIDs(r.Context(), req.IDs)
+		if err != nil {
+			envelope.Error(w, r, err)
+			return
+		}
+		envelope.OK(w, publishapi.VideosReply{Status: envelope.Success, Videos: videos})
+	})
+}
+
 func handleWorkCounts(st *store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req publishapi.WorkCountsRequest
@@ -36,8 +56,8 @@ func handleWorkCounts(st *store) http.Handler {
 			envelope.Error(w, r, err)
 			return
 		}
-		if len(req.AuthorIDs) > maxWorkCountBatch {
-			envelope.Error(w, r, apperr.Newf(apperr.InvalidParameter, "at most %d author ids per request", maxWorkCountBatch))
+		if len(req.AuthorIDs) > maxBatch {
+			envelope.Error(w, r, apperr.Newf(apperr.InvalidParameter, "at most %d author ids per request", maxBatch))
 			return
 		}
 		counts, err := st.workCounts(r.Context(), req.AuthorIDs)

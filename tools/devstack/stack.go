@@ -34,6 +34,7 @@ var Services = []Service{
 	{Name: "user"},
 	{Name: "publish"},
 	{Name: "feed"},
+	{Name: "favorite"},
 	{Name: "api", Public: true},
 }
 

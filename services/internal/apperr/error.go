@@ -36,6 +36,7 @@ const (
 
 	UsernameTaken Code = 30001
 	UserNotFound  Code = 30002
+	VideoNotFound Code = 30003
 
 	RouteNotFound    Code = 40001
 	MethodNotAllowed Code = 40002
@@ -71,6 +72,7 @@ var Catalogue = map[Code]Entry{
 
 	UsernameTaken: {UsernameTaken, http.StatusOK, "username is already taken"},
 	UserNotFound:  {UserNotFound, http.StatusOK, "user not found"},
+	VideoNotFound: {VideoNotFound, http.StatusOK, "video not found"},
 
 	RouteNotFound:    {RouteNotFound, http.StatusNotFound, "no such endpoint"},
 	MethodNotAllowed: {MethodNotAllowed, http.StatusMethodNotAllowed, "method not allowed on this endpoint"},

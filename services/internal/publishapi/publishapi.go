@@ -19,6 +19,7 @@ const (
 	MethodUpload     = "videos/upload"
 	MethodByAuthor   = "videos/by-author"
 	MethodWorkCounts = "videos/work-counts"
+	MethodByIDs      = "videos/by-ids"
 )
 
 // TopicVideoPublished carries a Video each time one is published.
@@ -50,6 +51,11 @@ type ByAuthorRequest struct {
 type VideosReply struct {
 	envelope.Status
 	Videos []Video `json:"videos"`
+}
+
+// ByIDsRequest asks for videos by id.
+type ByIDsRequest struct {
+	IDs []int64 `json:"ids"`
 }
 
 // WorkCountsRequest asks how many videos each author published.
@@ -89,4 +95,17 @@ func (c *Client) WorkCounts(ctx context.Context, authorIDs []int64) (map[int64]i
 	var reply WorkCountsReply
 	err := c.dapr.Invoke(ctx, AppID, MethodWorkCounts, WorkCountsRequest{AuthorIDs: authorIDs}, &reply)
 	return reply.Counts, err
+}
+
+// ByIDs returns the videos with the given ids, keyed by id; unknown ids are absent.
+func (c *Client) ByIDs(ctx context.Context, ids []int64) (map[int64]Video, error) {
+	var reply VideosReply
+	if err := c.dapr.Invoke(ctx, AppID, MethodByIDs, ByIDsRequest{IDs: ids}, &reply); err != nil {
+		return nil, err
+	}
+	found := make(map[int64]Video, len(reply.Videos))
+	for _, v := range reply.Videos {
+		found[v.ID] = v
+	}
+	return found, nil
 }

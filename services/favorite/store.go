@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"strings"
+
+	"github.com/lib/pq"
+
+	"github.com/doutok/doutok/services/internal/favoriteapi"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// schema is the PostgreSQL schema this service owns.
+const schema = "favorite"
+
+const (
+	// upsertLikesPrefix is completed with one VALUES tuple per change; the WHERE keeps the latest.
+	upsertLikesPrefix = `INSERT INTO likes (user_id, video_id, author_id, liked, changed_at, event_id) VALUES `
+	upsertLikesSuffix = ` ON CONFLICT (user_id, video_id) DO UPDATE
+		SET liked = EXCLUDED.liked, changed_at = EXCLUDED.changed_at, event_id = EXCLUDED.event_id
+		WHERE (EXCLUDED.changed_at, EXCLUDED.event_id) > (likes.changed_at, likes.event_id)`
+	selectVideoCounts = `SELECT video_id, count(*) FROM likes WHERE liked AND video_id = ANY($1) GROUP BY video_id`
+	selectViewerLikes = `SELECT video_id FROM likes WHERE liked AND user_id = $1 AND video_id = ANY($2)`
+	selectUserCounts  = `SELECT user_id, count(*) FROM likes WHERE liked AND user_id = ANY($1) GROUP BY user_id`
+	selectAuthorTotal = `SELECT author_id, count(*) FROM likes WHERE liked AND author_id = ANY($1) GROUP BY author_id`
+	selectLikedVideos = `SELECT video_id FROM likes WHERE liked AND user_id = $1 ORDER BY changed_at DESC, video_id DESC`
+)
+
+type store struct{ db *sql.DB }
+
+// save persists a batch of changes in one statement. The batch holds at most one change per
+// (user, video): PostgreSQL refuses to update one row twice in one INSERT … ON CONFLICT.
+func (s *store) save(ctx context.Context, changes []favoriteapi.Changed) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(upsertLikesPrefix)
+	args := make([]any, 0, 6*len(changes))
+	for i, c := range changes {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6)
+		args = append(args, c.UserID, c.VideoID, c.AuthorID, c.Liked, c.At, c.EventID)
+	}
+	b.WriteString(upsertLikesSuffix)
+	if _, err := s.db.ExecContext(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("save %d likes: %w", len(changes), err)
+	}
+	return nil
+}
+
+// countsBy runs a "key, count" query into a map.
+func (s *store) countsBy(ctx context.Context, query string, args ...any) (map[int64]int64, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]int64{}
+	for rows.Next() {
+		var id, n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
+
+func (s *store) ids(ctx context.Context, query string, args ...any) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// summary answers from persisted likes only: the fallback when the state store is down.
+func (s *store) summary(ctx context.Context, req favoriteapi.SummaryRequest) (favoriteapi.SummaryReply, error) {
+	reply := favoriteapi.SummaryReply{Videos: map[int64]favoriteapi.VideoLikes{}, Users: map[int64]favoriteapi.UserLikes{}}
+	videoCounts, err := s.countsBy(ctx, selectVideoCounts, pq.Array(req.VideoIDs))
+	if err != nil {
+		return reply, err
+	}
+	liked := map[int64]bool{}
+	if req.Viewer > 0 {
+		ids, err := s.ids(ctx, selectViewerLikes, req.Viewer, pq.Array(req.VideoIDs))
+		if err != nil {
+			return reply, err
+		}
+		for _, id := range ids {
+			liked[id] = true
+		}
+	}
+	for _, id := range req.VideoIDs {
+		reply.Videos[id] = favoriteapi.VideoLikes{Count: videoCounts[id], LikedByView: liked[id]}
+	}
+	userCounts, err := s.countsBy(ctx, selectUserCounts, pq.Array(req.UserIDs))
+	if err != nil {
+		return reply, err
+	}
+	totals, err := s.countsBy(ctx, selectAuthorTotal, pq.Array(req.UserIDs))
+	if err != nil {
+		return reply, err
+	}
+	for _, id := range req.UserIDs {
+		reply.Users[id] = favoriteapi.UserLikes{FavoriteCount: userCounts[id], TotalFavorited: totals[id]}
+	}
+	return reply, nil
+}

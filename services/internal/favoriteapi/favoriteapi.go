@@ -1,0 +1,102 @@
+// Package favoriteapi is the favorite service's internal API and its favorite.changed event.
+package favoriteapi
+
+import (
+	"context"
+
+	"github.com/doutok/doutok/services/internal/daprc"
+	"github.com/doutok/doutok/services/internal/envelope"
+)
+
+// AppID is the favorite service's Dapr app id.
+const AppID = "favorite"
+
+// Methods of the internal API.
+const (
+	MethodApply   = "likes/apply"
+	MethodSummary = "likes/summary"
+	MethodList    = "likes/list"
+)
+
+// TopicFavoriteChanged carries a Changed for every like and unlike.
+const TopicFavoriteChanged = "favorite.changed"
+
+// ApplyRequest likes (Liked) or unlikes a video for a user.
+type ApplyRequest struct {
+	UserID  int64 `json:"user_id"`
+	VideoID int64 `json:"video_id"`
+	Liked   bool  `json:"liked"`
+}
+
+// Changed is one like or unlike, as published and persisted. EventID and At order the changes
+// of one (user, video) pair: the latest wins, and a repeated event changes nothing.
+type Changed struct {
+	EventID  string `json:"event_id"`
+	UserID   int64  `json:"user_id"`
+	VideoID  int64  `json:"video_id"`
+	AuthorID int64  `json:"author_id"`
+	Liked    bool   `json:"liked"`
+	At       int64  `json:"at"`
+}
+
+// SummaryRequest asks for like counts of videos and users, and which videos Viewer likes.
+type SummaryRequest struct {
+	Viewer   int64   `json:"viewer"`
+	VideoIDs []int64 `json:"video_ids"`
+	UserIDs  []int64 `json:"user_ids"`
+}
+
+// VideoLikes is what the favorite service knows of one video.
+type VideoLikes struct {
+	Count       int64 `json:"count"`
+	LikedByView bool  `json:"liked_by_viewer"`
+}
+
+// UserLikes is what the favorite service knows of one user.
+type UserLikes struct {
+	FavoriteCount  int64 `json:"favorite_count"`
+	TotalFavorited int64 `json:"total_favorited"`
+}
+
+// SummaryReply answers a summary; every requested id is present.
+type SummaryReply struct {
+	envelope.Status
+	Videos map[int64]VideoLikes `json:"videos"`
+	Users  map[int64]UserLikes  `json:"users"`
+}
+
+// ListRequest asks for the videos a user likes.
+type ListRequest struct {
+	UserID int64 `json:"user_id"`
+}
+
+// ListReply lists liked video ids, most recently liked first.
+type ListReply struct {
+	envelope.Status
+	VideoIDs []int64 `json:"video_ids"`
+}
+
+// Client calls the favorite service.
+type Client struct{ dapr *daprc.Client }
+
+// NewClient returns a client that invokes the favorite service through dapr.
+func NewClient(dapr *daprc.Client) *Client { return &Client{dapr: dapr} }
+
+// Apply likes or unlikes a video; it returns once the change is visible and durable in the broker.
+func (c *Client) Apply(ctx context.Context, req ApplyRequest) error {
+	return c.dapr.Invoke(ctx, AppID, MethodApply, req, nil)
+}
+
+// Summary returns like counts and the viewer's likes.
+func (c *Client) Summary(ctx context.Context, req SummaryRequest) (SummaryReply, error) {
+	var reply SummaryReply
+	err := c.dapr.Invoke(ctx, AppID, MethodSummary, req, &reply)
+	return reply, err
+}
+
+// List returns the ids of the videos a user likes, most recently liked first.
+func (c *Client) List(ctx context.Context, userID int64) ([]int64, error) {
+	var reply ListReply
+	err := c.dapr.Invoke(ctx, AppID, MethodList, ListRequest{UserID: userID}, &reply)
+	return reply.VideoIDs, err
+}

@@ -1,0 +1,184 @@
+// Package lww keeps sets in the Dapr state store that many writers change at once and exactly:
+// last-writer-wins element sets, each in one key, changed by compare-and-swap on the key's ETag.
+//
+// Why this shape: a write must touch each key on its own, because the state store's transactions
+// are not atomic across keys (Redis runs them as a MULTI of independent scripts: one failed ETag
+// check does not undo the others). Applying a timestamped fact to a last-writer-wins set is
+// idempotent and order-independent, so the request that makes a change and the event consumer
+// that persists it can both apply the same fact, in any order, any number of times, and the set
+// ends the same. Counts are the sizes of sets, never increments.
+package lww
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	dapr "github.com/dapr/go-sdk/client"
+)
+
+// Fact is one timestamped change of one member: in or out of the set.
+type Fact struct {
+	In    bool   `json:"in"`
+	At    int64  `json:"at"` // Unix ms of the action
+	Event string `json:"ev"` // the action's event id: orders facts with the same At
+}
+
+// newer reports whether f wins over g.
+func (f Fact) newer(g Fact) bool {
+	return f.At > g.At || (f.At == g.At && f.Event > g.Event)
+}
+
+// Set maps members to their latest fact. Seq counts the changes, so that derived values
+// (a count copied elsewhere) can be ordered.
+type Set struct {
+	Seq     int64          `json:"seq"`
+	Members map[int64]Fact `json:"members"`
+}
+
+// Apply records fact for member and reports whether the set changed. An older or repeated fact
+// changes nothing.
+func (s *Set) Apply(member int64, fact Fact) bool {
+	if s.Members == nil {
+		s.Members = map[int64]Fact{}
+	}
+	if old, ok := s.Members[member]; ok && !fact.newer(old) {
+		return false
+	}
+	s.Members[member] = fact
+	s.Seq++
+	return true
+}
+
+// Has reports whether member is in the set.
+func (s *Set) Has(member int64) bool { return s.Members[member].In }
+
+// Count is the number of members in the set.
+func (s *Set) Count() int64 {
+	var n int64
+	for _, f := range s.Members {
+		if f.In {
+			n++
+		}
+	}
+	return n
+}
+
+// Newest returns the members in the set, most recently added first.
+func (s *Set) Newest() []int64 {
+	ids := make([]int64, 0, len(s.Members))
+	for id, f := range s.Members {
+		if f.In {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		a, b := s.Members[ids[i]], s.Members[ids[j]]
+		if a.At != b.At {
+			return a.At > b.At
+		}
+		return ids[i] > ids[j]
+	})
+	return ids
+}
+
+// Store reads and changes JSON values in one state store with compare-and-swap.
+type Store struct {
+	SDK  dapr.Client
+	Name string
+}
+
+// maxAttempts bounds the compare-and-swap loop of one update: enough for hundreds of writers
+// on one key, finite so that an outage surfaces as an error.
+const maxAttempts = 200
+
+// ErrUnchanged is returned by a change function that has nothing to write.
+var ErrUnchanged = errors.New("unchanged")
+
+// Update reads key into a fresh T, calls change, and writes the result back only if the key did
+// not change meanwhile, retrying from the read otherwise. change returns ErrUnchanged to skip the
+// write. The value seen by the successful attempt is returned.
+func Update[T any](ctx context.Context, st Store, key string, change func(*T) error) (T, error) {
+	var lastErr error
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		var v T
+		item, err := st.SDK.GetState(ctx, st.Name, key, nil)
+		if err != nil {
+			lastErr = err
+			if !sleep(ctx, attempt) {
+				break
+			}
+			continue
+		}
+		etag := ""
+		if item != nil && len(item.Value) > 0 {
+			if err := json.Unmarshal(item.Value, &v); err != nil {
+				return v, fmt.Errorf("decode %s: %w", key, err)
+			}
+			etag = item.Etag
+		}
+		if err := change(&v); err != nil {
+			if errors.Is(err, ErrUnchanged) {
+				return v, nil
+			}
+			return v, err
+		}
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return v, err
+		}
+		// First-write concurrency: with an ETag the write succeeds only if the key is unchanged;
+		// without one (a new key) only if the key still does not exist.
+		err = st.SDK.SaveStateWithETag(ctx, st.Name, key, raw, etag, nil, dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite))
+		if err == nil {
+			return v, nil
+		}
+		lastErr = err
+		if !sleep(ctx, attempt) {
+			break
+		}
+	}
+	var zero T
+	return zero, fmt.Errorf("update %s: %w", key, lastErr)
+}
+
+// sleep backs off a little, with jitter so that contending writers spread out.
+func sleep(ctx context.Context, attempt int) bool {
+	d := time.Duration(rand.IntN(1+min(attempt, 20))) * 500 * time.Microsecond
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
+}
+
+// GetMany reads several keys in one call; absent keys are left out of the result.
+func GetMany[T any](ctx context.Context, st Store, keys []string) (map[string]T, error) {
+	out := make(map[string]T, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	items, err := st.SDK.GetBulkState(ctx, st.Name, keys, nil, 8)
+	if err != nil {
+		return nil, err
+	}
+	for _, item := range items {
+		if item.Error != "" {
+			return nil, fmt.Errorf("read %s: %s", item.Key, item.Error)
+		}
+		if len(item.Value) == 0 {
+			continue
+		}
+		var v T
+		if err := json.Unmarshal(item.Value, &v); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", item.Key, err)
+		}
+		out[item.Key] = v
+	}
+	return out, nil
+}

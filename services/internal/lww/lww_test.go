@@ -1,0 +1,37 @@
+package lww
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+func TestApplyIsIdempotentAndOrderIndependent(t *testing.T) {
+	facts := []struct {
+		member int64
+		fact   Fact
+	}{
+		{1, Fact{In: true, At: 10, Event: "a"}},
+		{1, Fact{In: false, At: 20, Event: "b"}},
+		{1, Fact{In: true, At: 20, Event: "c"}}, // same ms as b, later event id: wins
+		{2, Fact{In: true, At: 5, Event: "d"}},
+		{3, Fact{In: true, At: 7, Event: "e"}},
+		{3, Fact{In: false, At: 8, Event: "f"}},
+	}
+	for round := 0; round < 200; round++ {
+		var s Set
+		order := rand.Perm(len(facts))
+		for _, i := range order {
+			s.Apply(facts[i].member, facts[i].fact)
+			// Redelivery: applying again changes nothing.
+			if s.Apply(facts[i].member, facts[i].fact) {
+				t.Fatal("a repeated fact changed the set")
+			}
+		}
+		if s.Count() != 2 || !s.Has(1) || !s.Has(2) || s.Has(3) {
+			t.Fatalf("order %v: count %d, members %v", order, s.Count(), s.Members)
+		}
+		if got := s.Newest(); len(got) != 2 || got[0] != 1 || got[1] != 2 {
+			t.Fatalf("newest first: %v", got)
+		}
+	}
+}
