@@ -24,7 +24,7 @@ func newServer(log *zap.Logger, appToken string, l *likes, p *persister) http.Ha
 		events.Subscribe(favoriteapi.TopicFavoriteChanged, routeFavoriteChanged),
 	)).Methods(http.MethodGet)
 	r.Handle(routeFavoriteChanged, onFavoriteChanged(l, p)).Methods(http.MethodPost)
-	r.Handle("/healthz", server.Healthz()).Methods(http.MethodGet)
+	r.Handle(server.HealthPath, server.Healthz()).Methods(http.MethodGet)
 	return server.Internal(log, appToken, r)
 }
 

@@ -24,6 +24,6 @@ func newServer(log *zap.Logger, appToken string, t *timeline) http.Handler {
 		events.Subscribe(publishapi.TopicVideoPublished, routeVideoPublished),
 	)).Methods(http.MethodGet)
 	r.Handle(routeVideoPublished, onVideoPublished(t)).Methods(http.MethodPost)
-	r.Handle("/healthz", server.Healthz()).Methods(http.MethodGet)
+	r.Handle(server.HealthPath, server.Healthz()).Methods(http.MethodGet)
 	return server.Internal(log, appToken, r)
 }

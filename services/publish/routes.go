@@ -19,6 +19,6 @@ func newServer(log *zap.Logger, appToken string, st *store, up *uploader) http.H
 	r.Handle("/"+publishapi.MethodWorkCounts, handleWorkCounts(st)).Methods(http.MethodPost)
 	r.Handle("/"+publishapi.MethodByIDs, handleByIDs(st)).Methods(http.MethodPost)
 	r.Handle("/dapr/subscribe", events.ListHandler()).Methods(http.MethodGet)
-	r.Handle("/healthz", server.Healthz()).Methods(http.MethodGet)
+	r.Handle(server.HealthPath, server.Healthz()).Methods(http.MethodGet)
 	return server.Internal(log, appToken, r)
 }

@@ -17,6 +17,6 @@ func newServer(log *zap.Logger, appToken string, st *store) http.Handler {
 	r.Handle("/"+userapi.MethodRegister, handleRegister(st)).Methods(http.MethodPost)
 	r.Handle("/"+userapi.MethodLogin, handleLogin(st)).Methods(http.MethodPost)
 	r.Handle("/"+userapi.MethodProfiles, handleProfiles(st)).Methods(http.MethodPost)
-	r.Handle("/healthz", server.Healthz()).Methods(http.MethodGet)
+	r.Handle(server.HealthPath, server.Healthz()).Methods(http.MethodGet)
 	return server.Internal(log, appToken, r)
 }

@@ -215,7 +215,11 @@ func (s *Stack) startSidecar(i int, svc Service) error {
 		"--log-level", s.daprdLogLevel(),
 	}
 	if !svc.Public {
-		args = append(args, "--app-port", strconv.Itoa(p.App), "--app-protocol", "http")
+		// With health checks, a sidecar whose app is down stops taking events off the broker
+		// instead of burning their retries; they wait in the stream until the app is back.
+		args = append(args, "--app-port", strconv.Itoa(p.App), "--app-protocol", "http",
+			"--enable-app-health-check", "--app-health-check-path", "/healthz",
+			"--app-health-probe-interval", "1", "--app-health-threshold", "2")
 	}
 	cmd := exec.Command(s.cfg.Daprd, args...)
 	cmd.Dir = s.cfg.DataDir
@@ -365,4 +369,70 @@ func (s *Stack) daprdLogLevel() string {
 		return lvl
 	}
 	return "error"
+}
+
+// Kill ends a named service or sidecar with SIGKILL, as a crash would ("favorite",
+// "favorite-dapr", …).
+func (s *Stack) Kill(name string) error {
+	s.mu.Lock()
+	p := s.byKey[name]
+	s.mu.Unlock()
+	if p == nil {
+		return fmt.Errorf("no process %q", name)
+	}
+	p.kill()
+	s.mu.Lock()
+	for i, q := range s.procs {
+		if q == p {
+			s.procs = append(s.procs[:i], s.procs[i+1:]...)
+			break
+		}
+	}
+	delete(s.byKey, name)
+	s.mu.Unlock()
+	return nil
+}
+
+// Restart starts a killed service or sidecar again with its settings, and waits until its
+// sidecar reports healthy.
+func (s *Stack) Restart(ctx context.Context, name string) error {
+	for i, svc := range Services {
+		var err error
+		switch name {
+		case svc.Name:
+			err = s.startApp(i, svc)
+		case svc.Name + "-dapr":
+			err = s.startSidecar(i, svc)
+		default:
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		url := fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", s.cfg.PortsOf(i).DaprHTTP)
+		client := &http.Client{Timeout: 2 * time.Second}
+		return waitFor(ctx, time.Minute, url, func() error {
+			resp, err := client.Get(url)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode/100 != 2 {
+				return fmt.Errorf("%s answered %d", url, resp.StatusCode)
+			}
+			return nil
+		})
+	}
+	return fmt.Errorf("no process %q", name)
+}
+
+// SidecarHTTP returns the HTTP address of a service's sidecar and the token it requires, for
+// tests that talk to Dapr directly (publishing an event twice, say).
+func (s *Stack) SidecarHTTP(service string) (string, string) {
+	for i, svc := range Services {
+		if svc.Name == service {
+			return fmt.Sprintf("http://127.0.0.1:%d", s.cfg.PortsOf(i).DaprHTTP), s.apiToken
+		}
+	}
+	return "", ""
 }

@@ -43,6 +43,9 @@ func NewTokens(key []byte, ttl time.Duration) (*Tokens, error) {
 
 // Issue returns a token for userID.
 func (t *Tokens) Issue(userID int64) (string, error) {
+	if userID <= 0 {
+		return "", fmt.Errorf("refusing to issue a token for user id %d", userID)
+	}
 	now := t.now()
 	claims := jwt.RegisteredClaims{
 		Issuer:    issuer,

@@ -76,3 +76,12 @@ func TestFromRequestReadsParameterThenBearer(t *testing.T) {
 		t.Errorf("basic auth must not count as a token, got %q", got)
 	}
 }
+
+func TestNoTokenForNonPositiveIDs(t *testing.T) {
+	tokens, _ := NewTokens(testKey, time.Hour)
+	for _, id := range []int64{0, -1} {
+		if _, err := tokens.Issue(id); err == nil {
+			t.Errorf("issued a token for user %d", id)
+		}
+	}
+}

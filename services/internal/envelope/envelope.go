@@ -85,12 +85,17 @@ func Read(body io.Reader, v any) error {
 	if err != nil {
 		return apperr.Wrap(apperr.Unavailable, err)
 	}
-	var status Status
-	if err := json.Unmarshal(raw, &status); err != nil {
+	// A body without status_code is not our envelope (a sidecar's own error, say): it must never
+	// read as success.
+	var status struct {
+		StatusCode *apperr.Code `json:"status_code"`
+		StatusMsg  string       `json:"status_msg"`
+	}
+	if err := json.Unmarshal(raw, &status); err != nil || status.StatusCode == nil {
 		return apperr.Wrap(apperr.Internal, errors.New("downstream answered a body that is not an envelope"))
 	}
-	if status.StatusCode != apperr.OK {
-		return &apperr.Error{Code: status.StatusCode, Message: status.StatusMsg}
+	if *status.StatusCode != apperr.OK {
+		return &apperr.Error{Code: *status.StatusCode, Message: status.StatusMsg}
 	}
 	if v == nil {
 		return nil

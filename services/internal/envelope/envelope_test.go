@@ -59,7 +59,9 @@ func TestReadTurnsCodesBackIntoErrors(t *testing.T) {
 	if err := Read(strings.NewReader(`{"status_code":0,"status_msg":"success","n":3}`), &v); err != nil || v.N != 3 {
 		t.Fatalf("got %v %+v", err, v)
 	}
-	if err := Read(strings.NewReader(`<html>`), nil); !apperr.Is(err, apperr.Internal) {
-		t.Fatalf("non-envelope body: got %v", err)
+	for _, body := range []string{`<html>`, `{}`, `{"errorCode":"ERR_DIRECT_INVOKE","message":"app unhealthy"}`} {
+		if err := Read(strings.NewReader(body), nil); !apperr.Is(err, apperr.Internal) {
+			t.Fatalf("non-envelope body %s: got %v", body, err)
+		}
 	}
 }

@@ -50,12 +50,20 @@ func (g Getenv) Or(name, def string) string {
 	return def
 }
 
+// HealthPath is the liveness route; it is open to callers without the app token, because the
+// sidecar's health probes do not carry it, and it tells nothing.
+const HealthPath = "/healthz"
+
 // RequireAppToken rejects every request that does not carry the app API token daprd was given,
-// so only this service's own sidecar can call it.
+// so only this service's own sidecar can call it. The health route is the one exception.
 func RequireAppToken(token string) func(http.Handler) http.Handler {
 	want := []byte(token)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == HealthPath && r.Method == http.MethodGet {
+				next.ServeHTTP(w, r)
+				return
+			}
 			got := []byte(r.Header.Get(AppTokenHeader))
 			if subtle.ConstantTimeCompare(got, want) != 1 {
 				envelope.Error(w, r, apperr.New(apperr.CallerRejected))

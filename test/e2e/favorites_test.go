@@ -1,0 +1,410 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	_ "github.com/lib/pq"
+)
+
+func like(t *testing.T, a account, videoID int64, actionType int) reply {
+	t.Helper()
+	return postQuery(t, "/douyin/favorite/action/", url.Values{
+		"video_id": {strconv.FormatInt(videoID, 10)}, "action_type": {strconv.Itoa(actionType)}, "token": {a.Token},
+	})
+}
+
+// publishedVideo uploads a clip for a and returns its id.
+func publishedVideo(t *testing.T, a account) int64 {
+	t.Helper()
+	upload(t, a.Token, "likeable "+uniqueName("v"), testClip(t)).expect(t, 200, 0)
+	return publishList(t, a, a.ID)[0].ID
+}
+
+type counted struct {
+	FavoriteCount int64 `json:"favorite_count"`
+	IsFavorite    bool  `json:"is_favorite"`
+	Author        struct {
+		TotalFavorited int64 `json:"total_favorited"`
+	} `json:"author"`
+}
+
+// videoAsSeenBy finds a video in the author's publish list as viewer sees it.
+func videoAsSeenBy(t *testing.T, viewer account, authorID, videoID int64) counted {
+	t.Helper()
+	var out struct {
+		VideoList []struct {
+			ID int64 `json:"id"`
+			counted
+		} `json:"video_list"`
+	}
+	get(t, "/douyin/publish/list/", url.Values{"user_id": {strconv.FormatInt(authorID, 10)}, "token": {viewer.Token}}).
+		expect(t, 200, 0).decode(t, &out)
+	for _, v := range out.VideoList {
+		if v.ID == videoID {
+			return v.counted
+		}
+	}
+	t.Fatalf("video %d not in the list of %d", videoID, authorID)
+	return counted{}
+}
+
+type userCounts struct {
+	FavoriteCount  int64 `json:"favorite_count"`
+	TotalFavorited int64 `json:"total_favorited"`
+}
+
+func userInfo(t *testing.T, viewer account, id int64) userCounts {
+	t.Helper()
+	var out struct {
+		User userCounts `json:"user"`
+	}
+	get(t, "/douyin/user/", url.Values{"user_id": {strconv.FormatInt(id, 10)}, "token": {viewer.Token}}).expect(t, 200, 0).decode(t, &out)
+	return out.User
+}
+
+func favoriteList(t *testing.T, viewer account, userID int64) []int64 {
+	t.Helper()
+	var out struct {
+		VideoList []struct {
+			ID         int64 `json:"id"`
+			IsFavorite bool  `json:"is_favorite"`
+		} `json:"video_list"`
+	}
+	r := get(t, "/douyin/favorite/list/", url.Values{"user_id": {strconv.FormatInt(userID, 10)}, "token": {viewer.Token}}).expect(t, 200, 0)
+	r.decode(t, &out)
+	ids := []int64{}
+	for _, v := range out.VideoList {
+		ids = append(ids, v.ID)
+		if viewer.ID == userID && !v.IsFavorite {
+			t.Fatalf("own favorite list shows is_favorite false: %s", r.Raw)
+		}
+	}
+	return ids
+}
+
+func TestLikeRules(t *testing.T) {
+	author, fan, other := register(t, "author"), register(t, "fan"), register(t, "other")
+	v := publishedVideo(t, author)
+
+	like(t, fan, v, 1).expect(t, 200, 0)
+	like(t, fan, v, 1).expect(t, 200, 0) // liking twice = once
+	if c := videoAsSeenBy(t, fan, author.ID, v); c.FavoriteCount != 1 || !c.IsFavorite || c.Author.TotalFavorited != 1 {
+		t.Fatalf("after like, as the fan: %+v", c)
+	}
+	if c := videoAsSeenBy(t, other, author.ID, v); c.FavoriteCount != 1 || c.IsFavorite {
+		t.Fatalf("after like, as someone else: %+v", c)
+	}
+	if u := userInfo(t, other, fan.ID); u.FavoriteCount != 1 {
+		t.Fatalf("fan's favorite_count: %+v", u)
+	}
+	if u := userInfo(t, other, author.ID); u.TotalFavorited != 1 {
+		t.Fatalf("author's total_favorited: %+v", u)
+	}
+	if ids := favoriteList(t, fan, fan.ID); len(ids) != 1 || ids[0] != v {
+		t.Fatalf("favorite list: %v", ids)
+	}
+	// The anonymous feed shows the count, without is_favorite.
+	found := false
+	for _, fv := range feedPage(t, nil).VideoList {
+		if fv.ID == v {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("video not in the feed")
+	}
+
+	like(t, other, v, 2).expect(t, 200, 0) // unliking what you don't like changes nothing
+	if c := videoAsSeenBy(t, fan, author.ID, v); c.FavoriteCount != 1 {
+		t.Fatalf("after a stranger's unlike: %+v", c)
+	}
+	like(t, fan, v, 2).expect(t, 200, 0)
+	like(t, fan, v, 2).expect(t, 200, 0)
+	if c := videoAsSeenBy(t, fan, author.ID, v); c.FavoriteCount != 0 || c.IsFavorite || c.Author.TotalFavorited != 0 {
+		t.Fatalf("after unlike: %+v", c)
+	}
+	if ids := favoriteList(t, fan, fan.ID); len(ids) != 0 {
+		t.Fatalf("favorite list after unlike: %v", ids)
+	}
+
+	like(t, fan, 9007199254740000, 1).expect(t, 200, 30003)
+	like(t, fan, v, 3).expect(t, 200, 10002)
+	postQuery(t, "/douyin/favorite/action/", url.Values{"video_id": {"abc"}, "action_type": {"1"}, "token": {fan.Token}}).expect(t, 200, 10001)
+	postQuery(t, "/douyin/favorite/action/", url.Values{"video_id": {strconv.FormatInt(v, 10)}, "token": {fan.Token}}).expect(t, 200, 10001)
+	postQuery(t, "/douyin/favorite/action/", url.Values{"video_id": {strconv.FormatInt(v, 10)}, "action_type": {"1"}}).expect(t, 401, 20001)
+	get(t, "/douyin/favorite/list/", url.Values{"user_id": {"x"}, "token": {fan.Token}}).expect(t, 200, 10001)
+}
+
+func TestFavoriteListIsMostRecentlyLikedFirst(t *testing.T) {
+	author, fan := register(t, "author2"), register(t, "fan2")
+	first, second, third := publishedVideo(t, author), publishedVideo(t, author), publishedVideo(t, author)
+	for _, v := range []int64{second, first, third} {
+		like(t, fan, v, 1).expect(t, 200, 0)
+		time.Sleep(5 * time.Millisecond)
+	}
+	if ids := favoriteList(t, author, fan.ID); fmt.Sprint(ids) != fmt.Sprint([]int64{third, first, second}) {
+		t.Fatalf("favorite list %v, want %v", ids, []int64{third, first, second})
+	}
+}
+
+func openDB(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("postgres", stackCf.DatabaseURLFor())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// waitPersisted polls PostgreSQL until query returns want, or fails after a minute.
+func waitPersisted(t *testing.T, db *sql.DB, want int64, query string, args ...any) {
+	t.Helper()
+	var got int64
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		if err := db.QueryRow(query, args...).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got == want {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s: %d persisted, want %d", query, got, want)
+}
+
+func TestConcurrentLikesAndUnlikesAreExact(t *testing.T) {
+	author := register(t, "popular")
+	v := publishedVideo(t, author)
+	const n = 50
+	fans := make([]account, n)
+	for i := range fans {
+		fans[i] = register(t, "crowd")
+	}
+	// Everyone toggles a few times at once; odd fans end on unlike, even fans on like.
+	var wg sync.WaitGroup
+	for i, f := range fans {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, act := range []int{1, 2, 1, 1} {
+				like(t, f, v, act).expect(t, 200, 0)
+			}
+			if i%2 == 1 {
+				like(t, f, v, 2).expect(t, 200, 0)
+			}
+		}()
+	}
+	wg.Wait()
+	const want = n / 2
+	c := videoAsSeenBy(t, fans[0], author.ID, v)
+	if c.FavoriteCount != want || !c.IsFavorite || c.Author.TotalFavorited != want {
+		t.Fatalf("right after the burst: %+v, want count %d", c, want)
+	}
+	if u := userInfo(t, fans[1], fans[1].ID); u.FavoriteCount != 0 {
+		t.Fatalf("an unliking fan has favorite_count %d", u.FavoriteCount)
+	}
+	if u := userInfo(t, fans[2], fans[2].ID); u.FavoriteCount != 1 {
+		t.Fatalf("a liking fan has favorite_count %d", u.FavoriteCount)
+	}
+	db := openDB(t)
+	waitPersisted(t, db, want, `SELECT count(*) FROM favorite.likes WHERE video_id = $1 AND liked`, v)
+	waitPersisted(t, db, n, `SELECT count(*) FROM favorite.likes WHERE video_id = $1`, v)
+	if c := videoAsSeenBy(t, fans[0], author.ID, v); c.FavoriteCount != want {
+		t.Fatalf("after the consumers drained: %+v", c)
+	}
+}
+
+// publishLikeEvent puts a favorite.changed event on the broker directly, as a redelivery would.
+func publishLikeEvent(t *testing.T, event map[string]any) {
+	t.Helper()
+	base, token := stack.SidecarHTTP("favorite")
+	body, _ := json.Marshal(event)
+	req, _ := http.NewRequest(http.MethodPost, base+"/v1.0/publish/pubsub/favorite.changed", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("dapr-api-token", token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("publish: HTTP %d", resp.StatusCode)
+	}
+}
+
+func TestDuplicateAndLateEventsChangeNothing(t *testing.T) {
+	author, fan := register(t, "dupauthor"), register(t, "dupfan")
+	v := publishedVideo(t, author)
+	like(t, fan, v, 1).expect(t, 200, 0)
+	db := openDB(t)
+	waitPersisted(t, db, 1, `SELECT count(*) FROM favorite.likes WHERE video_id = $1 AND liked`, v)
+
+	// A second liker's event arrives three times (redelivery), and an older unlike of the first
+	// fan arrives late.
+	second := register(t, "dupsecond")
+	event := map[string]any{"event_id": uuid.NewString(), "user_id": second.ID, "video_id": v, "author_id": author.ID,
+		"liked": true, "at": time.Now().UnixMilli()}
+	for range 3 {
+		publishLikeEvent(t, event)
+	}
+	publishLikeEvent(t, map[string]any{"event_id": uuid.NewString(), "user_id": fan.ID, "video_id": v, "author_id": author.ID,
+		"liked": false, "at": time.Now().Add(-time.Hour).UnixMilli()})
+	waitPersisted(t, db, 2, `SELECT count(*) FROM favorite.likes WHERE video_id = $1 AND liked`, v)
+	time.Sleep(time.Second) // let any further (wrong) delivery land
+	waitPersisted(t, db, 2, `SELECT count(*) FROM favorite.likes WHERE video_id = $1 AND liked`, v)
+	if c := videoAsSeenBy(t, fan, author.ID, v); c.FavoriteCount != 2 || !c.IsFavorite || c.Author.TotalFavorited != 2 {
+		t.Fatalf("after duplicates: %+v", c)
+	}
+	// A poison event goes to the dead-letter topic instead of blocking the stream.
+	publishLikeEvent(t, map[string]any{"event_id": "", "user_id": -1})
+	third := register(t, "dupthird")
+	like(t, third, v, 1).expect(t, 200, 0)
+	waitPersisted(t, db, 3, `SELECT count(*) FROM favorite.likes WHERE video_id = $1 AND liked`, v)
+}
+
+// burstWithCrash sends likes from many users on several videos while crash kills process and
+// brings it back; it returns the (user, video) pairs whose like was acknowledged.
+func burstWithCrash(t *testing.T, process string) (acked map[[2]int64]bool, videos []int64) {
+	t.Helper()
+	author := register(t, "crash")
+	for range 4 {
+		videos = append(videos, publishedVideo(t, author))
+	}
+	fans := make([]account, 30)
+	for i := range fans {
+		fans[i] = register(t, "crashfan")
+	}
+	acked = map[[2]int64]bool{}
+	var mu sync.Mutex
+	var sent, failed atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, f := range fans {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				v := videos[i%len(videos)]
+				sent.Add(1)
+				r := do(t, http.MethodPost, "/douyin/favorite/action/", url.Values{
+					"video_id": {strconv.FormatInt(v, 10)}, "action_type": {"1"}, "token": {f.Token}}, nil, nil)
+				if r.HTTPStatus == 200 && r.code(t) == 0 {
+					mu.Lock()
+					acked[[2]int64{f.ID, v}] = true
+					mu.Unlock()
+				} else {
+					failed.Add(1)
+				}
+				if i >= 3*len(videos) {
+					return
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	if err := stack.Kill(process); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if err := stack.Restart(context.Background(), process); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	close(stop)
+	t.Logf("%s killed mid-burst: %d likes sent, %d acknowledged pairs, %d failed while it was down",
+		process, sent.Load(), len(acked), failed.Load())
+	return acked, videos
+}
+
+func checkEveryAcknowledgedLikePersistedOnce(t *testing.T, acked map[[2]int64]bool, videos []int64) {
+	t.Helper()
+	if len(acked) == 0 {
+		t.Fatal("no like was acknowledged")
+	}
+	db := openDB(t)
+	deadline := time.Now().Add(90 * time.Second)
+	var missing [][2]int64
+	for {
+		missing = missing[:0]
+		for pair := range acked {
+			var rows int
+			if err := db.QueryRow(`SELECT count(*) FROM favorite.likes WHERE user_id = $1 AND video_id = $2 AND liked`, pair[0], pair[1]).Scan(&rows); err != nil {
+				t.Fatal(err)
+			}
+			if rows > 1 {
+				t.Fatalf("pair %v persisted %d times", pair, rows)
+			}
+			if rows == 0 {
+				missing = append(missing, pair)
+			}
+		}
+		if len(missing) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if len(missing) > 0 {
+		t.Fatalf("%d of %d acknowledged likes never reached PostgreSQL, e.g. %v", len(missing), len(acked), missing[0])
+	}
+	// The hot counts agree with what was persisted, once the broker has redelivered the changes
+	// that were announced but not acknowledged when the process died.
+	for _, v := range videos {
+		var persisted, shown int64
+		for deadline := time.Now().Add(60 * time.Second); ; {
+			if err := db.QueryRow(`SELECT count(*) FROM favorite.likes WHERE video_id = $1 AND liked`, v).Scan(&persisted); err != nil {
+				t.Fatal(err)
+			}
+			shown = videoAsSeenBy(t, register(t, "checker"), authorOf(t, v), v).FavoriteCount
+			if shown == persisted || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		if shown != persisted {
+			t.Fatalf("video %d: shows %d likes, PostgreSQL has %d", v, shown, persisted)
+		}
+	}
+	t.Logf("%d acknowledged likes, %d persisted exactly once", len(acked), len(acked))
+}
+
+// authorOf reads a video's author from the publish service's table.
+func authorOf(t *testing.T, videoID int64) int64 {
+	t.Helper()
+	var author int64
+	if err := openDB(t).QueryRow(`SELECT author_id FROM publish.videos WHERE id = $1`, videoID).Scan(&author); err != nil {
+		t.Fatal(err)
+	}
+	return author
+}
+
+func TestCrashOfTheFavoriteServiceLosesNoAcknowledgedLike(t *testing.T) {
+	acked, videos := burstWithCrash(t, "favorite")
+	checkEveryAcknowledgedLikePersistedOnce(t, acked, videos)
+}
+
+func TestCrashOfTheFavoriteSidecarLosesNoAcknowledgedLike(t *testing.T) {
+	acked, videos := burstWithCrash(t, "favorite-dapr")
+	checkEveryAcknowledgedLikePersistedOnce(t, acked, videos)
+}
