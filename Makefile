@@ -6,7 +6,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 DAPR_VERSION := $(shell awk '$$1 == "github.com/dapr/dapr" { print $$2; exit }' dapr/runtime/go.mod)
 BIN   := $(CURDIR)/.cache/bin
 DAPRD := $(BIN)/daprd-$(DAPR_VERSION)
-SERVICES := api user publish feed favorite
+SERVICES := api user publish feed favorite comment
 
 .PHONY: run stop test unit e2e bench deps daprd build vet clean
 

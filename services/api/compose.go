@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/doutok/doutok/services/internal/commentapi"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/feedapi"
 	"github.com/doutok/doutok/services/internal/publishapi"
@@ -19,20 +20,22 @@ type composer struct {
 	accounts      *userapi.Client
 	publish       *publishapi.Client
 	favorites     *favoriteapi.Client
+	comments      *commentapi.Client
 	publicBaseURL string // base of the gateway's own URLs (default images)
 	mediaBaseURL  string // base of play and cover URLs: the gateway's /media route, or a CDN
 }
 
 // facts is what the domain services know about a set of users and videos.
 type facts struct {
-	profiles   map[int64]userapi.Profile
-	workCounts map[int64]int64
-	likes      favoriteapi.SummaryReply
+	profiles      map[int64]userapi.Profile
+	workCounts    map[int64]int64
+	likes         favoriteapi.SummaryReply
+	commentCounts map[int64]int64
 }
 
-// gather fetches profiles and work counts of users, and like counts of users and videos.
-// Invocations: 3, in parallel (user, publish, favorite); 1 when profiles are not needed and
-// only likes are asked for (withProfiles false).
+// gather fetches profiles and work counts of users (when withProfiles), like counts of users and
+// videos, and comment counts of videos. Invocations: up to 4, in parallel (user, publish,
+// favorite, comment).
 func (c *composer) gather(ctx context.Context, viewer int64, userIDs, videoIDs []int64, withProfiles bool) (facts, error) {
 	var f facts
 	g, gctx := errgroup.WithContext(ctx)
@@ -45,6 +48,9 @@ func (c *composer) gather(ctx context.Context, viewer int64, userIDs, videoIDs [
 			f.likes, err = c.favorites.Summary(gctx, favoriteapi.SummaryRequest{Viewer: viewer, VideoIDs: videoIDs, UserIDs: userIDs})
 			return err
 		})
+	}
+	if len(videoIDs) > 0 {
+		g.Go(func() (err error) { f.commentCounts, err = c.comments.Counts(gctx, videoIDs); return err })
 	}
 	return f, g.Wait()
 }
@@ -78,7 +84,7 @@ func (c *composer) user(p userapi.Profile, workCount int64, likes favoriteapi.Us
 }
 
 // videos renders videos with their authors, in the given order.
-// Invocations: 3, in parallel (user, publish, favorite).
+// Invocations: 4, in parallel (user, publish, favorite, comment).
 func (c *composer) videos(ctx context.Context, viewer int64, vs []publishapi.Video) ([]Video, error) {
 	videoIDs := make([]int64, len(vs))
 	var authorIDs []int64
@@ -97,13 +103,14 @@ func (c *composer) videos(ctx context.Context, viewer int64, vs []publishapi.Vid
 	out := make([]Video, 0, len(vs))
 	for _, v := range vs {
 		author := c.user(f.profiles[v.AuthorID], f.workCounts[v.AuthorID], f.likes.Users[v.AuthorID])
-		out = append(out, c.video(v, author, f.likes.Videos[v.ID]))
+		out = append(out, c.video(v, author, f.likes.Videos[v.ID], f.commentCounts[v.ID]))
 	}
 	return out, nil
 }
 
 // feedVideos renders a feed page. The feed's projection already carries each author's profile
-// and work count, so only the like counts are fetched. Invocations: 1 (favorite).
+// and work count, so only the counters are fetched. Invocations: 2, in parallel (favorite,
+// comment).
 func (c *composer) feedVideos(ctx context.Context, viewer int64, entries []feedapi.Entry) ([]Video, error) {
 	videoIDs := make([]int64, len(entries))
 	var authorIDs []int64
@@ -122,12 +129,12 @@ func (c *composer) feedVideos(ctx context.Context, viewer int64, entries []feeda
 	out := make([]Video, 0, len(entries))
 	for _, e := range entries {
 		author := c.user(e.Author, e.AuthorWorkCount, f.likes.Users[e.Video.AuthorID])
-		out = append(out, c.video(e.Video, author, f.likes.Videos[e.Video.ID]))
+		out = append(out, c.video(e.Video, author, f.likes.Videos[e.Video.ID], f.commentCounts[e.Video.ID]))
 	}
 	return out, nil
 }
 
-func (c *composer) video(v publishapi.Video, author User, likes favoriteapi.VideoLikes) Video {
+func (c *composer) video(v publishapi.Video, author User, likes favoriteapi.VideoLikes, comments int64) Video {
 	return Video{
 		ID:            v.ID,
 		Author:        author,
@@ -135,6 +142,7 @@ func (c *composer) video(v publishapi.Video, author User, likes favoriteapi.Vide
 		CoverURL:      c.mediaBaseURL + "/" + v.CoverKey,
 		Title:         v.Title,
 		FavoriteCount: likes.Count,
+		CommentCount:  comments,
 		IsFavorite:    likes.LikedByView,
 	}
 }

@@ -34,8 +34,8 @@ func handleFavoriteAction(favorites *favoriteapi.Client) action {
 }
 
 // handleFavoriteList serves the videos a user likes, most recently liked first.
-// Invocations: 5 (favorite: the list; publish: the videos; then user, publish and favorite in
-// parallel).
+// Invocations: 6 (favorite: the list; publish: the videos; then user, publish, favorite and
+// comment in parallel).
 func handleFavoriteList(favorites *favoriteapi.Client, publish *publishapi.Client, c *composer) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		userID, err := params.ID(r, "user_id")

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/doutok/doutok/services/internal/auth"
+	"github.com/doutok/doutok/services/internal/commentapi"
 	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/feedapi"
@@ -74,6 +75,11 @@ func run(ctx context.Context, getenv server.Getenv) error {
 	accounts := userapi.NewClient(sidecar)
 	publish := publishapi.NewClient(sidecar)
 	favorites := favoriteapi.NewClient(sidecar)
+	comments := commentapi.NewClient(sidecar)
+	zone, err := time.LoadLocation(getenv.Or("COMMENT_TIMEZONE", "Asia/Shanghai"))
+	if err != nil {
+		return fmt.Errorf("COMMENT_TIMEZONE: %w", err)
+	}
 	handler := newServer(deps{
 		log:       log,
 		tokens:    tokens,
@@ -81,10 +87,13 @@ func run(ctx context.Context, getenv server.Getenv) error {
 		publish:   publish,
 		feed:      feedapi.NewClient(sidecar),
 		favorites: favorites,
+		comments:  comments,
+		dates:     commentDates{zone: zone},
 		compose: &composer{
 			accounts:      accounts,
 			publish:       publish,
 			favorites:     favorites,
+			comments:      comments,
 			publicBaseURL: publicBase,
 			mediaBaseURL:  strings.TrimRight(getenv.Or("PUBLIC_MEDIA_BASE_URL", publicBase+"/media"), "/"),
 		},

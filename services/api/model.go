@@ -28,3 +28,11 @@ type Video struct {
 	IsFavorite    bool   `json:"is_favorite"`
 	Title         string `json:"title"`
 }
+
+// Comment is a comment as the mobile client sees it. CreateDate is "MM-DD".
+type Comment struct {
+	ID         int64  `json:"id"`
+	User       User   `json:"user"`
+	Content    string `json:"content"`
+	CreateDate string `json:"create_date"`
+}

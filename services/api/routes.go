@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/doutok/doutok/services/internal/auth"
+	"github.com/doutok/doutok/services/internal/commentapi"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/feedapi"
 	"github.com/doutok/doutok/services/internal/logging"
@@ -24,6 +25,8 @@ type deps struct {
 	publish   *publishapi.Client
 	feed      *feedapi.Client
 	favorites *favoriteapi.Client
+	comments  *commentapi.Client
+	dates     commentDates
 	compose   *composer
 	publisher *publisher
 	images    map[string][]byte
@@ -45,8 +48,8 @@ func newServer(d deps) http.Handler {
 	route(get, "/douyin/publish/list", endpoint(d.tokens, required, handlePublishList(d.publish, d.compose)))
 	route(post, "/douyin/favorite/action", endpoint(d.tokens, required, handleFavoriteAction(d.favorites)))
 	route(get, "/douyin/favorite/list", endpoint(d.tokens, required, handleFavoriteList(d.favorites, d.publish, d.compose)))
-	route(post, "/douyin/comment/action", notImplemented())
-	route(get, "/douyin/comment/list", notImplemented())
+	route(post, "/douyin/comment/action", endpoint(d.tokens, required, handleCommentAction(d.comments, d.compose, d.dates)))
+	route(get, "/douyin/comment/list", endpoint(d.tokens, required, handleCommentList(d.comments, d.compose, d.dates)))
 	route(post, "/douyin/relation/action", notImplemented())
 	route(get, "/douyin/relation/follow/list", notImplemented())
 	route(get, "/douyin/relation/follower/list", notImplemented())

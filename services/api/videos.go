@@ -43,7 +43,7 @@ type newestPage struct {
 type newestPageCache struct{ current atomic.Pointer[newestPage] }
 
 // handleFeed serves the newest-first timeline.
-// Invocations: 2, one after the other (feed: the page; favorite: counts and the viewer's likes).
+// Invocations: 3 (feed: the page; then favorite and comment in parallel: the counters).
 func handleFeed(feed *feedapi.Client, c *composer, newest *newestPageCache) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		now := params.NowMillis()
@@ -80,7 +80,7 @@ func handleFeed(feed *feedapi.Client, c *composer, newest *newestPageCache) acti
 }
 
 // handlePublishList serves a user's videos, newest first.
-// Invocations: 4 (publish: the videos; then user, publish and favorite in parallel).
+// Invocations: 5 (publish: the videos; then user, publish, favorite and comment in parallel).
 func handlePublishList(publish *publishapi.Client, c *composer) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		authorID, err := params.ID(r, "user_id")

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -67,34 +66,14 @@ type likes struct {
 	hot     lww.Store
 	sdk     dapr.Client
 	store   *store
-	publish *publishapi.Client
-
-	// authors caches video → author. A video's author never changes, so the cache cannot go stale.
-	authors sync.Map
-}
-
-// authorOf returns the author of a video, or VideoNotFound.
-func (l *likes) authorOf(ctx context.Context, videoID int64) (int64, error) {
-	if a, ok := l.authors.Load(videoID); ok {
-		return a.(int64), nil
-	}
-	videos, err := l.publish.ByIDs(ctx, []int64{videoID})
-	if err != nil {
-		return 0, err
-	}
-	v, ok := videos[videoID]
-	if !ok {
-		return 0, apperr.New(apperr.VideoNotFound)
-	}
-	l.authors.Store(videoID, v.AuthorID)
-	return v.AuthorID, nil
+	authors *publishapi.Authors
 }
 
 // apply handles one like or unlike: the change is announced first (the broker holds it before
 // anything is visible, so nothing visible can be lost), then applied to the hot read model, so
 // the answer is given only when every reader sees it.
 func (l *likes) apply(ctx context.Context, req favoriteapi.ApplyRequest) error {
-	authorID, err := l.authorOf(ctx, req.VideoID)
+	authorID, err := l.authors.Of(ctx, req.VideoID)
 	if err != nil {
 		return err
 	}

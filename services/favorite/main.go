@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/doutok/doutok/services/internal/daprc"
+	"github.com/doutok/doutok/services/internal/groupcommit"
 	"github.com/doutok/doutok/services/internal/logging"
 	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/pgdb"
@@ -50,9 +51,9 @@ func run(ctx context.Context, getenv server.Getenv) error {
 		hot:     lww.Store{SDK: sidecar.SDK(), Name: daprc.StateStore},
 		sdk:     sidecar.SDK(),
 		store:   st,
-		publish: publishapi.NewClient(sidecar),
+		authors: publishapi.NewAuthors(publishapi.NewClient(sidecar)),
 	}
-	p := newPersister(st, log)
-	go p.run(ctx)
-	return server.Serve(ctx, log, "127.0.0.1:"+env["APP_PORT"], newServer(log, env["APP_API_TOKEN"], l, p), nil)
+	persisted := groupcommit.New(log, st.save)
+	go persisted.Run(ctx)
+	return server.Serve(ctx, log, "127.0.0.1:"+env["APP_PORT"], newServer(log, env["APP_API_TOKEN"], l, persisted), nil)
 }

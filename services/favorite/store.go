@@ -10,6 +10,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/doutok/doutok/services/internal/favoriteapi"
+	"github.com/doutok/doutok/services/internal/lww"
 )
 
 //go:embed migrations/*.sql
@@ -33,9 +34,10 @@ const (
 
 type store struct{ db *sql.DB }
 
-// save persists a batch of changes in one statement. The batch holds at most one change per
-// (user, video): PostgreSQL refuses to update one row twice in one INSERT … ON CONFLICT.
-func (s *store) save(ctx context.Context, changes []favoriteapi.Changed) error {
+// save persists a batch of changes in one statement, keeping the winning change of each
+// (user, video) pair: PostgreSQL refuses to update one row twice in one INSERT … ON CONFLICT.
+func (s *store) save(ctx context.Context, batch []favoriteapi.Changed) error {
+	changes := latestPerPair(batch)
 	if len(changes) == 0 {
 		return nil
 	}
@@ -124,4 +126,21 @@ func (s *store) summary(ctx context.Context, req favoriteapi.SummaryRequest) (fa
 		reply.Users[id] = favoriteapi.UserLikes{FavoriteCount: userCounts[id], TotalFavorited: totals[id]}
 	}
 	return reply, nil
+}
+
+// latestPerPair keeps the winning change of each (user, video) pair of a batch.
+func latestPerPair(batch []favoriteapi.Changed) []favoriteapi.Changed {
+	type pair struct{ user, video int64 }
+	latest := make(map[pair]favoriteapi.Changed, len(batch))
+	for _, c := range batch {
+		k := pair{c.UserID, c.VideoID}
+		if old, ok := latest[k]; !ok || (lww.Fact{At: c.At, Event: c.EventID}).Newer(lww.Fact{At: old.At, Event: old.EventID}) {
+			latest[k] = c
+		}
+	}
+	out := make([]favoriteapi.Changed, 0, len(latest))
+	for _, c := range latest {
+		out = append(out, c)
+	}
+	return out
 }

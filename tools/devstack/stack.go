@@ -35,6 +35,7 @@ var Services = []Service{
 	{Name: "publish"},
 	{Name: "feed"},
 	{Name: "favorite"},
+	{Name: "comment"},
 	{Name: "api", Public: true},
 }
 

@@ -28,15 +28,18 @@ const (
 	InvalidTitle     Code = 10005
 	InvalidVideo     Code = 10006
 	MissingVideo     Code = 10007
+	InvalidComment   Code = 10008
 
 	TokenMissing Code = 20001
 	TokenInvalid Code = 20002
 	TokenExpired Code = 20003
 	LoginFailed  Code = 20004
 
-	UsernameTaken Code = 30001
-	UserNotFound  Code = 30002
-	VideoNotFound Code = 30003
+	UsernameTaken    Code = 30001
+	UserNotFound     Code = 30002
+	VideoNotFound    Code = 30003
+	CommentMissing   Code = 30004
+	NotCommentAuthor Code = 30005
 
 	RouteNotFound    Code = 40001
 	MethodNotAllowed Code = 40002
@@ -64,15 +67,18 @@ var Catalogue = map[Code]Entry{
 	InvalidTitle:     {InvalidTitle, http.StatusOK, "title must be 1-100 characters"},
 	InvalidVideo:     {InvalidVideo, http.StatusOK, "data is not a video that can be decoded"},
 	MissingVideo:     {MissingVideo, http.StatusOK, "data (the video file) is required"},
+	InvalidComment:   {InvalidComment, http.StatusOK, "comment_text must be 1-500 characters"},
 
 	TokenMissing: {TokenMissing, http.StatusUnauthorized, "token is required"},
 	TokenInvalid: {TokenInvalid, http.StatusUnauthorized, "token is invalid"},
 	TokenExpired: {TokenExpired, http.StatusUnauthorized, "token has expired, log in again"},
 	LoginFailed:  {LoginFailed, http.StatusOK, "wrong username or password"},
 
-	UsernameTaken: {UsernameTaken, http.StatusOK, "username is already taken"},
-	UserNotFound:  {UserNotFound, http.StatusOK, "user not found"},
-	VideoNotFound: {VideoNotFound, http.StatusOK, "video not found"},
+	UsernameTaken:    {UsernameTaken, http.StatusOK, "username is already taken"},
+	UserNotFound:     {UserNotFound, http.StatusOK, "user not found"},
+	VideoNotFound:    {VideoNotFound, http.StatusOK, "video not found"},
+	CommentMissing:   {CommentMissing, http.StatusOK, "comment not found on this video"},
+	NotCommentAuthor: {NotCommentAuthor, http.StatusOK, "only the comment's author can delete it"},
 
 	RouteNotFound:    {RouteNotFound, http.StatusNotFound, "no such endpoint"},
 	MethodNotAllowed: {MethodNotAllowed, http.StatusMethodNotAllowed, "method not allowed on this endpoint"},

@@ -28,8 +28,8 @@ type Fact struct {
 	Event string `json:"ev"` // the action's event id: orders facts with the same At
 }
 
-// newer reports whether f wins over g.
-func (f Fact) newer(g Fact) bool {
+// Newer reports whether f wins over g: the later action, or the larger event id in the same millisecond.
+func (f Fact) Newer(g Fact) bool {
 	return f.At > g.At || (f.At == g.At && f.Event > g.Event)
 }
 
@@ -46,7 +46,7 @@ func (s *Set) Apply(member int64, fact Fact) bool {
 	if s.Members == nil {
 		s.Members = map[int64]Fact{}
 	}
-	if old, ok := s.Members[member]; ok && !fact.newer(old) {
+	if old, ok := s.Members[member]; ok && !fact.Newer(old) {
 		return false
 	}
 	s.Members[member] = fact

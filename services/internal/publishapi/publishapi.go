@@ -6,7 +6,9 @@ import (
 	"io"
 	"net/url"
 	"strconv"
+	"sync"
 
+	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/envelope"
 )
@@ -108,4 +110,32 @@ func (c *Client) ByIDs(ctx context.Context, ids []int64) (map[int64]Video, error
 		found[v.ID] = v
 	}
 	return found, nil
+}
+
+// Authors answers "who published this video", remembering the answers: a video's author never
+// changes, so the memory cannot go stale. Services that act on videos use it to check that a
+// video exists.
+type Authors struct {
+	client *Client
+	known  sync.Map // video id → author id
+}
+
+// NewAuthors returns an Authors that asks client.
+func NewAuthors(client *Client) *Authors { return &Authors{client: client} }
+
+// Of returns the author of a video, or VideoNotFound.
+func (a *Authors) Of(ctx context.Context, videoID int64) (int64, error) {
+	if author, ok := a.known.Load(videoID); ok {
+		return author.(int64), nil
+	}
+	videos, err := a.client.ByIDs(ctx, []int64{videoID})
+	if err != nil {
+		return 0, err
+	}
+	v, ok := videos[videoID]
+	if !ok {
+		return 0, apperr.New(apperr.VideoNotFound)
+	}
+	a.known.Store(videoID, v.AuthorID)
+	return v.AuthorID, nil
 }

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/doutok/doutok/services/internal/apperr"
+	"github.com/doutok/doutok/services/internal/commentapi"
+	"github.com/doutok/doutok/services/internal/envelope"
+	"github.com/doutok/doutok/services/internal/params"
+)
+
+const (
+	actionAddComment    = 1
+	actionDeleteComment = 2
+)
+
+type commentResponse struct {
+	envelope.Status
+	Comment Comment `json:"comment"`
+}
+
+type commentListResponse struct {
+	envelope.Status
+	CommentList []Comment `json:"comment_list"`
+}
+
+// commentDates renders create_date in the time zone the product's users live in.
+type commentDates struct{ zone *time.Location }
+
+func (d commentDates) format(unixMillis int64) string {
+	return time.UnixMilli(unixMillis).In(d.zone).Format("01-02")
+}
+
+// handleCommentAction adds or deletes a comment and answers the stored (or deleted) comment.
+// Invocations: 4 (comment; then user, publish and favorite in parallel for its author).
+func handleCommentAction(comments *commentapi.Client, c *composer, dates commentDates) action {
+	return func(r *http.Request, viewer int64) (any, error) {
+		videoID, err := params.ID(r, "video_id")
+		if err != nil {
+			return nil, err
+		}
+		act, err := params.ActionType(r, actionAddComment, actionDeleteComment)
+		if err != nil {
+			return nil, err
+		}
+		var stored commentapi.Comment
+		if act == actionAddComment {
+			stored, err = comments.Add(r.Context(), commentapi.AddRequest{UserID: viewer, VideoID: videoID, Content: params.String(r, "comment_text")})
+		} else {
+			var commentID int64
+			if commentID, err = params.ID(r, "comment_id"); err != nil {
+				return nil, err
+			}
+			stored, err = comments.Delete(r.Context(), commentapi.DeleteRequest{UserID: viewer, VideoID: videoID, CommentID: commentID})
+		}
+		if err != nil {
+			return nil, err
+		}
+		rendered, err := c.renderComments(r, viewer, []commentapi.Comment{stored}, dates)
+		if err != nil {
+			return nil, err
+		}
+		return commentResponse{Status: envelope.Success, Comment: rendered[0]}, nil
+	}
+}
+
+// handleCommentList serves a video's comments, newest first.
+// Invocations: 4 (comment; then user, publish and favorite in parallel for the commenters).
+func handleCommentList(comments *commentapi.Client, c *composer, dates commentDates) action {
+	return func(r *http.Request, viewer int64) (any, error) {
+		videoID, err := params.ID(r, "video_id")
+		if err != nil {
+			return nil, err
+		}
+		list, err := comments.List(r.Context(), videoID)
+		if err != nil {
+			return nil, err
+		}
+		rendered, err := c.renderComments(r, viewer, list, dates)
+		if err != nil {
+			return nil, err
+		}
+		return commentListResponse{Status: envelope.Success, CommentList: rendered}, nil
+	}
+}
+
+// renderComments renders comments with their authors. Invocations: those of users (3, in parallel).
+func (c *composer) renderComments(r *http.Request, viewer int64, list []commentapi.Comment, dates commentDates) ([]Comment, error) {
+	out := make([]Comment, 0, len(list))
+	if len(list) == 0 {
+		return out, nil
+	}
+	var ids []int64
+	seen := map[int64]bool{}
+	for _, cm := range list {
+		if !seen[cm.UserID] {
+			seen[cm.UserID] = true
+			ids = append(ids, cm.UserID)
+		}
+	}
+	users, err := c.users(r.Context(), viewer, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, cm := range list {
+		user, ok := users[cm.UserID]
+		if !ok {
+			return nil, apperr.New(apperr.UserNotFound)
+		}
+		out = append(out, Comment{ID: cm.ID, User: user, Content: cm.Content, CreateDate: dates.format(cm.CreatedAt)})
+	}
+	return out, nil
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"strings"
+
+	"github.com/lib/pq"
+
+	"github.com/doutok/doutok/services/internal/commentapi"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// schema is the PostgreSQL schema this service owns.
+const schema = "comment"
+
+const (
+	nextCommentID = `SELECT nextval('comment_ids')`
+	// saveCommentsPrefix is completed with one VALUES tuple per change. An addition that arrives
+	// again changes nothing; a deletion is final whatever order the two arrive in.
+	saveCommentsPrefix = `INSERT INTO comments (id, video_id, user_id, content, created_at, deleted) VALUES `
+	saveCommentsSuffix = ` ON CONFLICT (id) DO UPDATE SET deleted = comments.deleted OR EXCLUDED.deleted`
+	selectComments     = `SELECT id, video_id, user_id, content, created_at FROM comments
+		WHERE video_id = $1 AND NOT deleted ORDER BY created_at DESC, id DESC`
+	selectComment = `SELECT id, video_id, user_id, content, created_at, deleted FROM comments WHERE id = $1`
+	selectCounts  = `SELECT video_id, count(*) FROM comments WHERE NOT deleted AND video_id = ANY($1) GROUP BY video_id`
+)
+
+type store struct{ db *sql.DB }
+
+func (s *store) nextID(ctx context.Context) (int64, error) {
+	var id int64
+	err := s.db.QueryRowContext(ctx, nextCommentID).Scan(&id)
+	return id, err
+}
+
+// save persists a batch of changes in one statement, one change per comment (a deletion wins).
+func (s *store) save(ctx context.Context, batch []commentapi.Changed) error {
+	byID := make(map[int64]commentapi.Changed, len(batch))
+	for _, c := range batch {
+		if old, ok := byID[c.Comment.ID]; !ok || (c.Deleted && !old.Deleted) {
+			byID[c.Comment.ID] = c
+		}
+	}
+	if len(byID) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(saveCommentsPrefix)
+	args := make([]any, 0, 6*len(byID))
+	for _, c := range byID {
+		if len(args) > 0 {
+			b.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6)
+		args = append(args, c.Comment.ID, c.Comment.VideoID, c.Comment.UserID, c.Comment.Content, c.Comment.CreatedAt, c.Deleted)
+	}
+	b.WriteString(saveCommentsSuffix)
+	if _, err := s.db.ExecContext(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("save %d comments: %w", len(byID), err)
+	}
+	return nil
+}
+
+func (s *store) list(ctx context.Context, videoID int64) ([]commentapi.Comment, error) {
+	rows, err := s.db.QueryContext(ctx, selectComments, videoID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []commentapi.Comment{}
+	for rows.Next() {
+		var c commentapi.Comment
+		if err := rows.Scan(&c.ID, &c.VideoID, &c.UserID, &c.Content, &c.CreatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// comment returns a persisted comment and whether it is deleted; sql.ErrNoRows when unknown.
+func (s *store) comment(ctx context.Context, id int64) (commentapi.Comment, bool, error) {
+	var c commentapi.Comment
+	var deleted bool
+	err := s.db.QueryRowContext(ctx, selectComment, id).Scan(&c.ID, &c.VideoID, &c.UserID, &c.Content, &c.CreatedAt, &deleted)
+	return c, deleted, err
+}
+
+func (s *store) counts(ctx context.Context, videoIDs []int64) (map[int64]int64, error) {
+	rows, err := s.db.QueryContext(ctx, selectCounts, pq.Array(videoIDs))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[int64]int64, len(videoIDs))
+	for _, id := range videoIDs {
+		out[id] = 0
+	}
+	for rows.Next() {
+		var id, n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,115 @@
+// Package commentapi is the comment service's internal API and its comment.changed event.
+package commentapi
+
+import (
+	"context"
+
+	"github.com/doutok/doutok/services/internal/daprc"
+	"github.com/doutok/doutok/services/internal/envelope"
+)
+
+// AppID is the comment service's Dapr app id.
+const AppID = "comment"
+
+// Methods of the internal API.
+const (
+	MethodAdd    = "comments/add"
+	MethodDelete = "comments/delete"
+	MethodList   = "comments/list"
+	MethodCounts = "comments/counts"
+)
+
+// TopicCommentChanged carries a Changed for every comment added or deleted.
+const TopicCommentChanged = "comment.changed"
+
+// Comment is one stored comment. CreatedAt is Unix ms.
+type Comment struct {
+	ID        int64  `json:"id"`
+	VideoID   int64  `json:"video_id"`
+	UserID    int64  `json:"user_id"`
+	Content   string `json:"content"`
+	CreatedAt int64  `json:"created_at"`
+}
+
+// Changed is one addition or deletion, as published and persisted. A deletion is final.
+type Changed struct {
+	EventID string  `json:"event_id"`
+	Comment Comment `json:"comment"`
+	Deleted bool    `json:"deleted"`
+}
+
+// AddRequest adds a comment by UserID to VideoID.
+type AddRequest struct {
+	UserID  int64  `json:"user_id"`
+	VideoID int64  `json:"video_id"`
+	Content string `json:"content"`
+}
+
+// DeleteRequest deletes a comment of VideoID, which only its author (UserID) may do.
+type DeleteRequest struct {
+	UserID    int64 `json:"user_id"`
+	VideoID   int64 `json:"video_id"`
+	CommentID int64 `json:"comment_id"`
+}
+
+// CommentReply answers an addition with the stored comment.
+type CommentReply struct {
+	envelope.Status
+	Comment Comment `json:"comment"`
+}
+
+// ListRequest asks for a video's comments, newest first.
+type ListRequest struct {
+	VideoID int64 `json:"video_id"`
+}
+
+// ListReply lists comments, newest first.
+type ListReply struct {
+	envelope.Status
+	Comments []Comment `json:"comments"`
+}
+
+// CountsRequest asks for the comment counts of videos.
+type CountsRequest struct {
+	VideoIDs []int64 `json:"video_ids"`
+}
+
+// CountsReply maps video id to comment count; every requested id is present.
+type CountsReply struct {
+	envelope.Status
+	Counts map[int64]int64 `json:"counts"`
+}
+
+// Client calls the comment service.
+type Client struct{ dapr *daprc.Client }
+
+// NewClient returns a client that invokes the comment service through dapr.
+func NewClient(dapr *daprc.Client) *Client { return &Client{dapr: dapr} }
+
+// Add stores a comment and returns it with its id.
+func (c *Client) Add(ctx context.Context, req AddRequest) (Comment, error) {
+	var reply CommentReply
+	err := c.dapr.Invoke(ctx, AppID, MethodAdd, req, &reply)
+	return reply.Comment, err
+}
+
+// Delete removes a comment.
+func (c *Client) Delete(ctx context.Context, req DeleteRequest) (Comment, error) {
+	var reply CommentReply
+	err := c.dapr.Invoke(ctx, AppID, MethodDelete, req, &reply)
+	return reply.Comment, err
+}
+
+// List returns a video's comments, newest first.
+func (c *Client) List(ctx context.Context, videoID int64) ([]Comment, error) {
+	var reply ListReply
+	err := c.dapr.Invoke(ctx, AppID, MethodList, ListRequest{VideoID: videoID}, &reply)
+	return reply.Comments, err
+}
+
+// Counts returns the comment count of each video.
+func (c *Client) Counts(ctx context.Context, videoIDs []int64) (map[int64]int64, error) {
+	var reply CountsReply
+	err := c.dapr.Invoke(ctx, AppID, MethodCounts, CountsRequest{VideoIDs: videoIDs}, &reply)
+	return reply.Counts, err
+}

@@ -1,0 +1,89 @@
+// Package groupcommit turns many concurrent event deliveries into few database writes.
+//
+// The broker delivers events one per request, many at once. Each delivery hands its item to a
+// Committer and waits; the committer gathers the items in flight (up to MaxBatch, or for at most
+// Wait after the first) and saves them with one call. Every delivery is acknowledged only after
+// the save that holds it has committed, so a crash before the commit leaves them unacknowledged
+// and the broker delivers them again: nothing is held only in memory.
+package groupcommit
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Defaults for a Committer.
+const (
+	MaxBatch = 500
+	Wait     = 5 * time.Millisecond
+)
+
+type request[T any] struct {
+	item T
+	done chan error
+}
+
+// Committer saves items in batches.
+type Committer[T any] struct {
+	save  func(context.Context, []T) error
+	log   *zap.Logger
+	queue chan request[T]
+}
+
+// New returns a committer that saves batches with save; call Run to start it.
+func New[T any](log *zap.Logger, save func(context.Context, []T) error) *Committer[T] {
+	return &Committer[T]{save: save, log: log, queue: make(chan request[T], MaxBatch)}
+}
+
+// Commit hands item to the batch loop and returns once it is saved (or the save failed).
+func (c *Committer[T]) Commit(ctx context.Context, item T) error {
+	req := request[T]{item: item, done: make(chan error, 1)}
+	select {
+	case c.queue <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Run saves batches until ctx ends.
+func (c *Committer[T]) Run(ctx context.Context) {
+	for {
+		var batch []request[T]
+		select {
+		case <-ctx.Done():
+			return
+		case first := <-c.queue:
+			batch = append(batch, first)
+		}
+		timer := time.NewTimer(Wait)
+	gather:
+		for len(batch) < MaxBatch {
+			select {
+			case req := <-c.queue:
+				batch = append(batch, req)
+			case <-timer.C:
+				break gather
+			}
+		}
+		timer.Stop()
+		items := make([]T, len(batch))
+		for i, req := range batch {
+			items[i] = req.item
+		}
+		err := c.save(ctx, items)
+		if err != nil {
+			c.log.Error("saving a batch failed; the broker will redeliver it", zap.Int("items", len(items)), zap.Error(err))
+		}
+		for _, req := range batch {
+			req.done <- err
+		}
+	}
+}

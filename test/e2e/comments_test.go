@@ -1,0 +1,175 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type commentJSON struct {
+	ID   int64 `json:"id"`
+	User struct {
+		ID   int64  `json:"id"`
+		Name string `json:"name"`
+	} `json:"user"`
+	Content    string `json:"content"`
+	CreateDate string `json:"create_date"`
+}
+
+func comment(t *testing.T, a account, videoID int64, text string) reply {
+	t.Helper()
+	return postForm(t, "/douyin/comment/action/", url.Values{
+		"video_id": {strconv.FormatInt(videoID, 10)}, "action_type": {"1"}, "comment_text": {text}, "token": {a.Token},
+	})
+}
+
+func deleteComment(t *testing.T, a account, videoID, commentID int64) reply {
+	t.Helper()
+	return postQuery(t, "/douyin/comment/action/", url.Values{
+		"video_id": {strconv.FormatInt(videoID, 10)}, "action_type": {"2"}, "comment_id": {strconv.FormatInt(commentID, 10)}, "token": {a.Token},
+	})
+}
+
+func comments(t *testing.T, viewer account, videoID int64) []commentJSON {
+	t.Helper()
+	var out struct {
+		CommentList []commentJSON `json:"comment_list"`
+	}
+	r := get(t, "/douyin/comment/list/", url.Values{"video_id": {strconv.FormatInt(videoID, 10)}, "token": {viewer.Token}}).expect(t, 200, 0)
+	if !strings.Contains(string(r.Raw), `"comment_list":[`) {
+		t.Fatalf("comment_list is not a list: %s", r.Raw)
+	}
+	r.decode(t, &out)
+	return out.CommentList
+}
+
+func commentCount(t *testing.T, viewer account, authorID, videoID int64) int64 {
+	t.Helper()
+	var out struct {
+		VideoList []struct {
+			ID           int64 `json:"id"`
+			CommentCount int64 `json:"comment_count"`
+		} `json:"video_list"`
+	}
+	get(t, "/douyin/publish/list/", url.Values{"user_id": {strconv.FormatInt(authorID, 10)}, "token": {viewer.Token}}).expect(t, 200, 0).decode(t, &out)
+	for _, v := range out.VideoList {
+		if v.ID == videoID {
+			return v.CommentCount
+		}
+	}
+	t.Fatalf("video %d not found", videoID)
+	return 0
+}
+
+func TestCommentRules(t *testing.T) {
+	author, alice, bob := register(t, "cauthor"), register(t, "calice"), register(t, "cbob")
+	v := publishedVideo(t, author)
+	other := publishedVideo(t, author)
+
+	var first struct {
+		Comment commentJSON `json:"comment"`
+	}
+	comment(t, alice, v, "first! 第一").expect(t, 200, 0).decode(t, &first)
+	c1 := first.Comment
+	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format("01-02")
+	if c1.ID <= 0 || c1.Content != "first! 第一" || c1.User.ID != alice.ID || c1.User.Name != alice.Name || c1.CreateDate != today {
+		t.Fatalf("add answered %+v (today is %s)", c1, today)
+	}
+	time.Sleep(5 * time.Millisecond)
+	var second struct {
+		Comment commentJSON `json:"comment"`
+	}
+	comment(t, bob, v, "second").expect(t, 200, 0).decode(t, &second)
+	c2 := second.Comment
+
+	list := comments(t, author, v)
+	if len(list) != 2 || list[0].ID != c2.ID || list[1].ID != c1.ID {
+		t.Fatalf("list is not newest first: %+v", list)
+	}
+	if n := commentCount(t, bob, author.ID, v); n != 2 {
+		t.Fatalf("comment_count %d, want 2", n)
+	}
+
+	// Only the author deletes; anyone else changes nothing.
+	deleteComment(t, bob, v, c1.ID).expect(t, 200, 30005)
+	deleteComment(t, alice, other, c1.ID).expect(t, 200, 30004) // not on that video
+	deleteComment(t, alice, v, 9007199254740000).expect(t, 200, 30004)
+	if n := commentCount(t, bob, author.ID, v); n != 2 {
+		t.Fatalf("comment_count after refused deletes: %d", n)
+	}
+	var deleted struct {
+		Comment commentJSON `json:"comment"`
+	}
+	deleteComment(t, alice, v, c1.ID).expect(t, 200, 0).decode(t, &deleted) // no comment_text needed
+	if deleted.Comment.ID != c1.ID {
+		t.Fatalf("delete answered %+v", deleted.Comment)
+	}
+	deleteComment(t, alice, v, c1.ID).expect(t, 200, 30004) // already gone
+	if list := comments(t, bob, v); len(list) != 1 || list[0].ID != c2.ID {
+		t.Fatalf("list after delete: %+v", list)
+	}
+	if n := commentCount(t, bob, author.ID, v); n != 1 {
+		t.Fatalf("comment_count after delete: %d", n)
+	}
+
+	// Bad input.
+	comment(t, alice, v, "").expect(t, 200, 10008)
+	comment(t, alice, v, "   ").expect(t, 200, 10008)
+	comment(t, alice, v, strings.Repeat("字", 501)).expect(t, 200, 10008)
+	comment(t, alice, v, strings.Repeat("字", 500)).expect(t, 200, 0)
+	comment(t, alice, 9007199254740000, "hello").expect(t, 200, 30003)
+	postQuery(t, "/douyin/comment/action/", url.Values{"video_id": {strconv.FormatInt(v, 10)}, "action_type": {"3"}, "token": {alice.Token}}).expect(t, 200, 10002)
+	postQuery(t, "/douyin/comment/action/", url.Values{"video_id": {strconv.FormatInt(v, 10)}, "action_type": {"2"}, "comment_id": {"x"}, "token": {alice.Token}}).expect(t, 200, 10001)
+	postQuery(t, "/douyin/comment/action/", url.Values{"video_id": {"x"}, "action_type": {"1"}, "token": {alice.Token}}).expect(t, 200, 10001)
+	postQuery(t, "/douyin/comment/action/", url.Values{"video_id": {strconv.FormatInt(v, 10)}, "action_type": {"1"}, "comment_text": {"hi"}}).expect(t, 401, 20001)
+	get(t, "/douyin/comment/list/", url.Values{"video_id": {"9007199254740000"}, "token": {alice.Token}}).expect(t, 200, 30003)
+	if list := comments(t, alice, other); len(list) != 0 {
+		t.Fatalf("a video without comments lists %d", len(list))
+	}
+
+	// Everything reaches PostgreSQL: 3 comments written, 1 deleted.
+	db := openDB(t)
+	waitPersisted(t, db, 2, `SELECT count(*) FROM comment.comments WHERE video_id = $1 AND NOT deleted`, v)
+	waitPersisted(t, db, 1, `SELECT count(*) FROM comment.comments WHERE video_id = $1 AND deleted`, v)
+}
+
+func TestConcurrentCommentsAreExact(t *testing.T) {
+	author := register(t, "busy")
+	v := publishedVideo(t, author)
+	const n = 30
+	ids := make(chan int64, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a := register(t, "talker")
+			var out struct {
+				Comment commentJSON `json:"comment"`
+			}
+			comment(t, a, v, "comment "+strconv.Itoa(i)).expect(t, 200, 0).decode(t, &out)
+			ids <- out.Comment.ID
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	seen := map[int64]bool{}
+	for id := range ids {
+		if seen[id] {
+			t.Fatalf("comment id %d handed out twice", id)
+		}
+		seen[id] = true
+	}
+	if got := commentCount(t, author, author.ID, v); got != n {
+		t.Fatalf("comment_count %d, want %d", got, n)
+	}
+	if list := comments(t, author, v); len(list) != n {
+		t.Fatalf("list has %d, want %d", len(list), n)
+	}
+	waitPersisted(t, openDB(t), n, `SELECT count(*) FROM comment.comments WHERE video_id = $1`, v)
+}
