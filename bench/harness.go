@@ -242,6 +242,7 @@ func (h *harness) seed(ctx context.Context) error {
 
 type wrkResult struct {
 	rps      float64
+	requests int64
 	p50, p99 time.Duration
 	non2xx   string
 }
@@ -250,12 +251,14 @@ var (
 	rpsLine     = regexp.MustCompile(`Requests/sec:\s+([\d.]+)`)
 	latencyLine = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$`)
 	non2xxLine  = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
+	totalLine   = regexp.MustCompile(`(\d+) requests in`)
 )
 
 // wrk runs the load generator against url for d and parses its summary.
-func wrk(url string, d time.Duration) (wrkResult, error) {
-	out, err := exec.Command("wrk", "-t", strconv.Itoa(threads), "-c", strconv.Itoa(connections),
-		"-d", fmt.Sprintf("%ds", int(d.Seconds())), "--latency", url).CombinedOutput()
+func wrk(url string, d time.Duration, extra ...string) (wrkResult, error) {
+	args := append([]string{"-t", strconv.Itoa(threads), "-c", strconv.Itoa(connections),
+		"-d", fmt.Sprintf("%ds", int(d.Seconds())), "--latency"}, extra...)
+	out, err := exec.Command("wrk", append(args, url)...).CombinedOutput()
 	if err != nil {
 		return wrkResult{}, fmt.Errorf("wrk: %v: %s", err, out)
 	}
@@ -277,6 +280,9 @@ func wrk(url string, d time.Duration) (wrkResult, error) {
 	}
 	if m := non2xxLine.FindSubmatch(out); m != nil {
 		r.non2xx = string(m[1])
+	}
+	if m := totalLine.FindSubmatch(out); m != nil {
+		r.requests, _ = strconv.ParseInt(string(m[1]), 10, 64)
 	}
 	return r, nil
 }

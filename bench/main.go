@@ -8,6 +8,10 @@
 //  2. feed: 2,000+ videos seeded, then the anonymous newest feed page and a trivial endpoint that
 //     takes the same path (gateway → sidecar → sidecar → feed service) under the same load; the
 //     ratio of their throughputs is the target (≥ 0.5).
+//  3. likes: sustained like/unlike by 200 users on random videos (wrk, closed loop), the time the
+//     consumer needs to persist what is left when the load stops, then the feed and the like
+//     action at the same constant rate (vegeta, open loop) to compare their p99.
+//  4. comments: the comment list of a video with 1,000 comments.
 package main
 
 import (
@@ -78,6 +82,12 @@ func run() error {
 	}
 	if err := h.feedThroughput(ctx); err != nil {
 		return fmt.Errorf("feed stage: %w", err)
+	}
+	if err := h.likeThroughput(ctx); err != nil {
+		return fmt.Errorf("like stage: %w", err)
+	}
+	if err := h.commentList(ctx); err != nil {
+		return fmt.Errorf("comment stage: %w", err)
 	}
 	return nil
 }

@@ -35,10 +35,11 @@ const (
 
 // The hot read model (no TTL: with the broker it is the truth until the consumer persisted):
 //
-//	video-<id>  the video's comments, deletions kept as tombstones → the list, delete checks
-//	count-<id>  the video's comment count, stamped with the set's Seq → comment_count in pages
+//	video-<id>           the video's comments, deletions kept as tombstones → the list, deletes
+//	comments-<bucket>    comment counts of videos, copied from video-<id> → comment_count
 func videoKey(id int64) string { return "video-" + strconv.FormatInt(id, 10) }
-func countKey(id int64) string { return "count-" + strconv.FormatInt(id, 10) }
+
+const countsPrefix = "comments"
 
 // commentSet is a video's comments. An addition is applied once; a deletion is final. Both
 // are idempotent and commute, so the request and the event consumer can apply them in any order.
@@ -99,11 +100,6 @@ func (s *commentSet) newest(videoID int64) []commentapi.Comment {
 		return out[i].ID > out[j].ID
 	})
 	return out
-}
-
-type videoCount struct {
-	Count int64 `json:"count"`
-	Seq   int64 `json:"seq"`
 }
 
 // comments is the comment service's logic.
@@ -192,14 +188,7 @@ func (s *comments) makeVisible(ctx context.Context, change commentapi.Changed) e
 	if err != nil {
 		return apperr.Wrap(apperr.Unavailable, err)
 	}
-	_, err = lww.Update(ctx, s.hot, countKey(videoID), func(c *videoCount) error {
-		if c.Seq != 0 && c.Seq >= set.Seq {
-			return lww.ErrUnchanged
-		}
-		*c = videoCount{Count: set.count(), Seq: set.Seq}
-		return nil
-	})
-	if err != nil {
+	if err := lww.AssignCount(ctx, s.hot, countsPrefix, videoID, set.count(), set.Seq); err != nil {
 		return apperr.Wrap(apperr.Unavailable, err)
 	}
 	return nil
@@ -226,22 +215,18 @@ func (s *comments) list(ctx context.Context, videoID int64) ([]commentapi.Commen
 	return set.newest(videoID), nil
 }
 
-// counts returns the comment count of each video in one bulk read of the small count keys.
+// counts returns the comment count of each video in one bulk read of the counters buckets.
 func (s *comments) counts(ctx context.Context, videoIDs []int64) (map[int64]int64, error) {
-	keys := make([]string, len(videoIDs))
-	for i, id := range videoIDs {
-		keys[i] = countKey(id)
-	}
 	readCtx, cancel := context.WithTimeout(ctx, hotReadTimeout)
 	defer cancel()
-	found, err := lww.GetMany[videoCount](readCtx, s.hot, keys)
+	found, err := lww.GetMany[lww.Counters](readCtx, s.hot, lww.BucketKeys(countsPrefix, videoIDs))
 	if err != nil {
 		logging.FromContext(ctx).Warn("state store unavailable, answering from PostgreSQL", zap.Error(err))
 		return s.store.counts(ctx, videoIDs)
 	}
 	out := make(map[int64]int64, len(videoIDs))
 	for _, id := range videoIDs {
-		out[id] = found[countKey(id)].Count
+		out[id] = found[lww.BucketKey(countsPrefix, id)].Entries[id].Value
 	}
 	return out, nil
 }

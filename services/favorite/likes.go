@@ -30,11 +30,15 @@ const maxSummaryIDs = 500
 // PostgreSQL at once instead of waiting out the component's own timeouts.
 const hotReadTimeout = 300 * time.Millisecond
 
-// The hot read model, one state key per set (see package lww):
+// The hot read model. Sets are written on every change; readers read the small counters
+// buckets (a page's counters sit in a few keys) and the viewer's own set:
 //
-//	video-<id>   users who like the video          → favorite_count, is_favorite
-//	user-<id>    videos the user likes             → the user's favorite_count, the liked list
-//	author-<id>  like count of each of their videos → total_favorited
+//	video-<id>        users who like the video (the authority on "does u like v")
+//	user-<id>         videos the user likes → is_favorite for that viewer, the liked list
+//	author-<id>       like count of each of the author's videos
+//	likes-<bucket>    favorite_count of videos, copied from video-<id>
+//	liked-<bucket>    favorite_count of users, copied from user-<id>
+//	received-<bucket> total_favorited of users, copied from author-<id>
 //
 // The keys have no TTL: together with the broker they are the truth until the consumer has
 // persisted a change, so they are not a cache that may forget.
@@ -42,21 +46,23 @@ func videoKey(id int64) string  { return "video-" + strconv.FormatInt(id, 10) }
 func userKey(id int64) string   { return "user-" + strconv.FormatInt(id, 10) }
 func authorKey(id int64) string { return "author-" + strconv.FormatInt(id, 10) }
 
+const (
+	videoLikesPrefix = "likes"
+	userLikedPrefix  = "liked"
+	receivedPrefix   = "received"
+)
+
 // authorTotals holds the latest like count of each of an author's videos, each stamped with the
 // video set's Seq so that a late writer never replaces a newer count with an older one.
 type authorTotals struct {
-	Videos map[int64]videoCount `json:"videos"`
-}
-
-type videoCount struct {
-	Count int64 `json:"count"`
-	Seq   int64 `json:"seq"`
+	Seq    int64                 `json:"seq"`
+	Videos map[int64]lww.Counter `json:"videos"`
 }
 
 func (a authorTotals) total() int64 {
 	var n int64
 	for _, v := range a.Videos {
-		n += v.Count
+		n += v.Value
 	}
 	return n
 }
@@ -91,54 +97,62 @@ func (l *likes) apply(ctx context.Context, req favoriteapi.ApplyRequest) error {
 	return l.makeVisible(ctx, change)
 }
 
-// makeVisible applies a change to the three sets it touches. It is idempotent: the event
-// consumer calls it again for every change it persists, which completes the work of a request
-// that crashed half-way.
+// makeVisible applies a change to the sets it touches and copies the new counts into their
+// buckets. It is idempotent: the event consumer calls it again for every change it persists,
+// which completes the work of a request that crashed half-way.
 func (l *likes) makeVisible(ctx context.Context, c favoriteapi.Changed) error {
 	fact := lww.Fact{In: c.Liked, At: c.At, Event: c.EventID}
-	video, err := lww.Update(ctx, l.hot, videoKey(c.VideoID), func(s *lww.Set) error {
-		if !s.Apply(c.UserID, fact) {
-			return lww.ErrUnchanged
+	applyTo := func(member int64) func(*lww.Set) error {
+		return func(s *lww.Set) error {
+			if !s.Apply(member, fact) {
+				return lww.ErrUnchanged
+			}
+			return nil
 		}
-		return nil
-	})
+	}
+	video, err := lww.Update(ctx, l.hot, videoKey(c.VideoID), applyTo(c.UserID))
 	if err != nil {
 		return apperr.Wrap(apperr.Unavailable, err)
 	}
-	_, err = lww.Update(ctx, l.hot, authorKey(c.AuthorID), func(a *authorTotals) error {
+	if err := lww.AssignCount(ctx, l.hot, videoLikesPrefix, c.VideoID, video.Count(), video.Seq); err != nil {
+		return apperr.Wrap(apperr.Unavailable, err)
+	}
+	author, err := lww.Update(ctx, l.hot, authorKey(c.AuthorID), func(a *authorTotals) error {
 		if a.Videos == nil {
-			a.Videos = map[int64]videoCount{}
+			a.Videos = map[int64]lww.Counter{}
 		}
 		if known, ok := a.Videos[c.VideoID]; ok && known.Seq >= video.Seq {
 			return lww.ErrUnchanged
 		}
-		a.Videos[c.VideoID] = videoCount{Count: video.Count(), Seq: video.Seq}
+		a.Videos[c.VideoID] = lww.Counter{Value: video.Count(), Seq: video.Seq}
+		a.Seq++
 		return nil
 	})
 	if err != nil {
 		return apperr.Wrap(apperr.Unavailable, err)
 	}
-	_, err = lww.Update(ctx, l.hot, userKey(c.UserID), func(s *lww.Set) error {
-		if !s.Apply(c.VideoID, fact) {
-			return lww.ErrUnchanged
-		}
-		return nil
-	})
+	if err := lww.AssignCount(ctx, l.hot, receivedPrefix, c.AuthorID, author.total(), author.Seq); err != nil {
+		return apperr.Wrap(apperr.Unavailable, err)
+	}
+	user, err := lww.Update(ctx, l.hot, userKey(c.UserID), applyTo(c.VideoID))
 	if err != nil {
+		return apperr.Wrap(apperr.Unavailable, err)
+	}
+	if err := lww.AssignCount(ctx, l.hot, userLikedPrefix, c.UserID, user.Count(), user.Seq); err != nil {
 		return apperr.Wrap(apperr.Unavailable, err)
 	}
 	return nil
 }
 
-// summary answers counts from the hot read model in one bulk read, or from PostgreSQL when the
-// state store is unavailable (then changes not yet persisted are missing until it returns).
+// summary answers counts from the counters buckets and the viewer's set, in one bulk read, or
+// from PostgreSQL when the state store is unavailable (then changes not yet persisted are
+// missing until it returns).
 func (l *likes) summary(ctx context.Context, req favoriteapi.SummaryRequest) (favoriteapi.SummaryReply, error) {
-	keys := make([]string, 0, len(req.VideoIDs)+2*len(req.UserIDs))
-	for _, id := range req.VideoIDs {
-		keys = append(keys, videoKey(id))
-	}
-	for _, id := range req.UserIDs {
-		keys = append(keys, userKey(id), authorKey(id))
+	keys := lww.BucketKeys(videoLikesPrefix, req.VideoIDs)
+	keys = append(keys, lww.BucketKeys(userLikedPrefix, req.UserIDs)...)
+	keys = append(keys, lww.BucketKeys(receivedPrefix, req.UserIDs)...)
+	if req.Viewer > 0 {
+		keys = append(keys, userKey(req.Viewer))
 	}
 	readCtx, cancel := context.WithTimeout(ctx, hotReadTimeout)
 	defer cancel()
@@ -148,19 +162,19 @@ func (l *likes) summary(ctx context.Context, req favoriteapi.SummaryRequest) (fa
 		return l.store.summary(ctx, req)
 	}
 	var decodeErr error
-	set := func(key string) lww.Set {
-		var s lww.Set
-		if v, ok := raw[key]; ok {
-			decodeErr = errors.Join(decodeErr, json.Unmarshal(v, &s))
+	buckets := map[string]lww.Counters{}
+	count := func(prefix string, id int64) int64 {
+		key := lww.BucketKey(prefix, id)
+		c, decoded := buckets[key]
+		if v, ok := raw[key]; ok && !decoded {
+			decodeErr = errors.Join(decodeErr, json.Unmarshal(v, &c))
+			buckets[key] = c
 		}
-		return s
+		return c.Entries[id].Value
 	}
-	totals := func(key string) authorTotals {
-		var a authorTotals
-		if v, ok := raw[key]; ok {
-			decodeErr = errors.Join(decodeErr, json.Unmarshal(v, &a))
-		}
-		return a
+	var viewerLikes lww.Set
+	if v, ok := raw[userKey(req.Viewer)]; ok && req.Viewer > 0 {
+		decodeErr = errors.Join(decodeErr, json.Unmarshal(v, &viewerLikes))
 	}
 	reply := favoriteapi.SummaryReply{
 		Status: envelope.Success,
@@ -168,12 +182,10 @@ func (l *likes) summary(ctx context.Context, req favoriteapi.SummaryRequest) (fa
 		Users:  make(map[int64]favoriteapi.UserLikes, len(req.UserIDs)),
 	}
 	for _, id := range req.VideoIDs {
-		s := set(videoKey(id))
-		reply.Videos[id] = favoriteapi.VideoLikes{Count: s.Count(), LikedByView: req.Viewer > 0 && s.Has(req.Viewer)}
+		reply.Videos[id] = favoriteapi.VideoLikes{Count: count(videoLikesPrefix, id), LikedByView: viewerLikes.Has(id)}
 	}
 	for _, id := range req.UserIDs {
-		s := set(userKey(id))
-		reply.Users[id] = favoriteapi.UserLikes{FavoriteCount: s.Count(), TotalFavorited: totals(authorKey(id)).total()}
+		reply.Users[id] = favoriteapi.UserLikes{FavoriteCount: count(userLikedPrefix, id), TotalFavorited: count(receivedPrefix, id)}
 	}
 	return reply, decodeErr
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"time"
 
 	dapr "github.com/dapr/go-sdk/client"
@@ -181,4 +182,62 @@ func GetMany[T any](ctx context.Context, st Store, keys []string) (map[string]T,
 		out[item.Key] = v
 	}
 	return out, nil
+}
+
+// BucketSize is how many ids share one counters key. IDs are compact and the ids on one page
+// (the newest videos, their authors) sit close together, so a page's counters come from a few
+// keys: the state store's bulk read costs one round trip per key.
+const BucketSize = 64
+
+// BucketKey names the counters key that holds id's counter.
+func BucketKey(prefix string, id int64) string {
+	return prefix + "-" + strconv.FormatInt(id/BucketSize, 10)
+}
+
+// BucketKeys names the counters keys of ids, without repeats.
+func BucketKeys(prefix string, ids []int64) []string {
+	seen := map[string]bool{}
+	var keys []string
+	for _, id := range ids {
+		if k := BucketKey(prefix, id); !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// Counters is one bucket of derived counts. Each count is copied from the set it counts, with
+// that set's Seq, so a writer that copies an older state never replaces a newer one.
+type Counters struct {
+	Entries map[int64]Counter `json:"e"`
+}
+
+// Counter is one count and the Seq of the state it was taken from.
+type Counter struct {
+	Value int64 `json:"v"`
+	Seq   int64 `json:"s"`
+}
+
+// Assign records value for id if seq is newer than what is recorded, and reports a change.
+func (c *Counters) Assign(id, value, seq int64) bool {
+	if c.Entries == nil {
+		c.Entries = map[int64]Counter{}
+	}
+	if old, ok := c.Entries[id]; ok && old.Seq >= seq {
+		return false
+	}
+	c.Entries[id] = Counter{Value: value, Seq: seq}
+	return true
+}
+
+// AssignCount copies a count into its bucket key with compare-and-swap.
+func AssignCount(ctx context.Context, st Store, prefix string, id, value, seq int64) error {
+	_, err := Update(ctx, st, BucketKey(prefix, id), func(c *Counters) error {
+		if !c.Assign(id, value, seq) {
+			return ErrUnchanged
+		}
+		return nil
+	})
+	return err
 }

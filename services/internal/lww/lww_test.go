@@ -35,3 +35,16 @@ func TestApplyIsIdempotentAndOrderIndependent(t *testing.T) {
 		}
 	}
 }
+
+func TestCountersKeepTheNewestCopy(t *testing.T) {
+	var c Counters
+	if !c.Assign(7, 3, 5) || c.Assign(7, 2, 4) || c.Assign(7, 3, 5) || !c.Assign(7, 4, 6) {
+		t.Fatal("assign must take only newer copies")
+	}
+	if c.Entries[7].Value != 4 {
+		t.Fatalf("value %d", c.Entries[7].Value)
+	}
+	if BucketKey("v", 63) != "v-0" || BucketKey("v", 64) != "v-1" || len(BucketKeys("v", []int64{1, 2, 70})) != 2 {
+		t.Fatal("bucket keys")
+	}
+}
