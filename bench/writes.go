@@ -20,7 +20,7 @@ import (
 
 const (
 	likers          = 200
-	sameRate        = 400 // requests per second for the like vs feed comparison
+	sameRate        = 150 // requests per second for the like vs feed comparison: within both capacities
 	sameRateFor     = 10 * time.Second
 	commentsOnVideo = 1000
 )
@@ -196,15 +196,14 @@ func (h *harness) sameRateComparison(tokens []string, lo, hi int64) error {
 			results[i].Add(res)
 		}
 		results[i].Close()
-		if results[i].Success < 1 {
-			return fmt.Errorf("same-rate run %d: success ratio %.3f, errors %v", i, results[i].Success, results[i].Errors)
-		}
 	}
 	fmt.Printf("\nsame rate, open loop (vegeta, %d req/s for %s):\n\n", sameRate, sameRateFor)
-	fmt.Println("| endpoint | p50 | p99 |")
-	fmt.Println("|---|---|---|")
-	fmt.Printf("| feed, anonymous | %s | %s |\n", results[0].Latencies.P50.Round(10*time.Microsecond), results[0].Latencies.P99.Round(10*time.Microsecond))
-	fmt.Printf("| like / unlike | %s | %s |\n", results[1].Latencies.P50.Round(10*time.Microsecond), results[1].Latencies.P99.Round(10*time.Microsecond))
+	fmt.Println("| endpoint | p50 | p99 | success |")
+	fmt.Println("|---|---|---|---|")
+	for i, name := range []string{"feed, anonymous", "like / unlike"} {
+		m := results[i]
+		fmt.Printf("| %s | %s | %s | %.1f%% |\n", name, m.Latencies.P50.Round(10*time.Microsecond), m.Latencies.P99.Round(10*time.Microsecond), 100*m.Success)
+	}
 	fmt.Printf("\nlike p99 / feed p99: %.2f (target ≤ 2)\n", float64(results[1].Latencies.P99)/float64(results[0].Latencies.P99))
 	return nil
 }

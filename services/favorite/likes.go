@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
 
 	dapr "github.com/dapr/go-sdk/client"
 	"github.com/doutok/doutok/services/internal/apperr"
@@ -110,12 +111,30 @@ func (l *likes) makeVisible(ctx context.Context, c favoriteapi.Changed) error {
 			return nil
 		}
 	}
-	video, err := lww.Update(ctx, l.hot, videoKey(c.VideoID), applyTo(c.UserID))
-	if err != nil {
+	// The video side (video set, its count, the author's total) and the user side (user set, its
+	// count) are independent: they run side by side.
+	var g errgroup.Group
+	g.Go(func() error { return l.videoSide(ctx, c, applyTo(c.UserID)) })
+	g.Go(func() error {
+		user, err := lww.Update(ctx, l.hot, userKey(c.UserID), applyTo(c.VideoID))
+		if err != nil {
+			return err
+		}
+		return lww.AssignCount(ctx, l.hot, userLikedPrefix, c.UserID, user.Count(), user.Seq)
+	})
+	if err := g.Wait(); err != nil {
 		return apperr.Wrap(apperr.Unavailable, err)
 	}
+	return nil
+}
+
+func (l *likes) videoSide(ctx context.Context, c favoriteapi.Changed, apply func(*lww.Set) error) error {
+	video, err := lww.Update(ctx, l.hot, videoKey(c.VideoID), apply)
+	if err != nil {
+		return err
+	}
 	if err := lww.AssignCount(ctx, l.hot, videoLikesPrefix, c.VideoID, video.Count(), video.Seq); err != nil {
-		return apperr.Wrap(apperr.Unavailable, err)
+		return err
 	}
 	author, err := lww.Update(ctx, l.hot, authorKey(c.AuthorID), func(a *authorTotals) error {
 		if a.Videos == nil {
@@ -129,19 +148,45 @@ func (l *likes) makeVisible(ctx context.Context, c favoriteapi.Changed) error {
 		return nil
 	})
 	if err != nil {
-		return apperr.Wrap(apperr.Unavailable, err)
+		return err
 	}
-	if err := lww.AssignCount(ctx, l.hot, receivedPrefix, c.AuthorID, author.total(), author.Seq); err != nil {
-		return apperr.Wrap(apperr.Unavailable, err)
-	}
-	user, err := lww.Update(ctx, l.hot, userKey(c.UserID), applyTo(c.VideoID))
+	return lww.AssignCount(ctx, l.hot, receivedPrefix, c.AuthorID, author.total(), author.Seq)
+}
+
+// ensureVisible is the consumer's check that a persisted change is in the hot model: one bulk
+// read in the usual case, where the request already applied it; the full makeVisible only when
+// something is missing (the request died half-way).
+func (l *likes) ensureVisible(ctx context.Context, c favoriteapi.Changed) error {
+	keys := []string{videoKey(c.VideoID), userKey(c.UserID), authorKey(c.AuthorID),
+		lww.BucketKey(videoLikesPrefix, c.VideoID), lww.BucketKey(userLikedPrefix, c.UserID), lww.BucketKey(receivedPrefix, c.AuthorID)}
+	raw, err := lww.GetMany[json.RawMessage](ctx, l.hot, keys)
 	if err != nil {
 		return apperr.Wrap(apperr.Unavailable, err)
 	}
-	if err := lww.AssignCount(ctx, l.hot, userLikedPrefix, c.UserID, user.Count(), user.Seq); err != nil {
-		return apperr.Wrap(apperr.Unavailable, err)
+	var video, user lww.Set
+	var author authorTotals
+	var likes, liked, received lww.Counters
+	for i, target := range []any{&video, &user, &author, &likes, &liked, &received} {
+		if v, ok := raw[keys[i]]; ok {
+			if err := json.Unmarshal(v, target); err != nil {
+				return err
+			}
+		}
 	}
-	return nil
+	fact := lww.Fact{In: c.Liked, At: c.At, Event: c.EventID}
+	applied := func(s lww.Set, member int64) bool {
+		known, ok := s.Members[member]
+		return ok && !fact.Newer(known)
+	}
+	complete := applied(video, c.UserID) && applied(user, c.VideoID) &&
+		author.Videos[c.VideoID].Seq >= video.Seq &&
+		likes.Entries[c.VideoID].Seq >= video.Seq &&
+		liked.Entries[c.UserID].Seq >= user.Seq &&
+		received.Entries[c.AuthorID].Seq >= author.Seq
+	if complete {
+		return nil
+	}
+	return l.makeVisible(ctx, c)
 }
 
 // summary answers counts from the counters buckets and the viewer's set, in one bulk read, or

@@ -39,6 +39,6 @@ func onFavoriteChanged(l *likes, persisted *groupcommit.Committer[favoriteapi.Ch
 		if err := persisted.Commit(ctx, c); err != nil {
 			return err
 		}
-		return l.makeVisible(ctx, c)
+		return l.ensureVisible(ctx, c)
 	})
 }
