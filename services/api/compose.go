@@ -108,30 +108,17 @@ func (c *composer) videos(ctx context.Context, viewer int64, vs []publishapi.Vid
 	return out, nil
 }
 
-// feedVideos renders a feed page. The feed's projection already carries each author's profile
-// and work count, so only the counters are fetched. Invocations: 2, in parallel (favorite,
-// comment).
-func (c *composer) feedVideos(ctx context.Context, viewer int64, entries []feedapi.Entry) ([]Video, error) {
-	videoIDs := make([]int64, len(entries))
-	var authorIDs []int64
-	seen := map[int64]bool{}
-	for i, e := range entries {
-		videoIDs[i] = e.Video.ID
-		if !seen[e.Video.AuthorID] {
-			seen[e.Video.AuthorID] = true
-			authorIDs = append(authorIDs, e.Video.AuthorID)
-		}
-	}
-	f, err := c.gather(ctx, viewer, authorIDs, videoIDs, false)
-	if err != nil {
-		return nil, err
-	}
+// feedVideos renders a feed page. The feed's reply already carries each author's profile and
+// work count, and every counter: no further invocation.
+func (c *composer) feedVideos(entries []feedapi.Entry, counts feedapi.Counts) []Video {
 	out := make([]Video, 0, len(entries))
 	for _, e := range entries {
-		author := c.user(e.Author, e.AuthorWorkCount, f.likes.Users[e.Video.AuthorID])
-		out = append(out, c.video(e.Video, author, f.likes.Videos[e.Video.ID], f.commentCounts[e.Video.ID]))
+		a := counts.Authors[e.Video.AuthorID]
+		author := c.user(e.Author, e.AuthorWorkCount, favoriteapi.UserLikes{FavoriteCount: a.FavoriteCount, TotalFavorited: a.TotalFavorited})
+		v := counts.Videos[e.Video.ID]
+		out = append(out, c.video(e.Video, author, favoriteapi.VideoLikes{Count: v.Likes, LikedByView: v.LikedByViewer}, v.Comments))
 	}
-	return out, nil
+	return out
 }
 
 func (c *composer) video(v publishapi.Video, author User, likes favoriteapi.VideoLikes, comments int64) Video {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,19 +32,22 @@ type videoListResponse struct {
 	VideoList []Video `json:"video_list"`
 }
 
-// newestPage is the feed's newest page as last received, at one timeline version.
+// newestPage is what the gateway keeps of the feed's newest page: the entries (the same for
+// every viewer) at a timeline version, and the anonymous rendering with its fingerprint.
 type newestPage struct {
-	version int64
-	entries []feedapi.Entry
+	version     int64
+	entries     []feedapi.Entry
+	fingerprint string
+	body        envelope.Encoded
 }
 
-// newestPageCache keeps the newest page's entries (the same for every viewer). It is
-// revalidated with the feed service on every request: while the timeline is at the same version
-// the feed answers "unchanged" in a few bytes instead of sending the page through two sidecars.
+// newestPageCache holds the gateway's copy of the newest page. It is revalidated with the feed on
+// every request: the feed answers "unchanged" in a few bytes when the copy is still exact, or
+// only the counters when just those changed, so the page crosses the sidecars only when new
+// videos arrive, and an unchanged anonymous page is not even re-encoded.
 type newestPageCache struct{ current atomic.Pointer[newestPage] }
 
-// handleFeed serves the newest-first timeline.
-// Invocations: 3 (feed: the page; then favorite and comment in parallel: the counters).
+// handleFeed serves the newest-first timeline with its counters. Invocations: 1 (feed).
 func handleFeed(feed *feedapi.Client, c *composer, newest *newestPageCache) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		now := params.NowMillis()
@@ -51,31 +55,54 @@ func handleFeed(feed *feedapi.Client, c *composer, newest *newestPageCache) acti
 		if err != nil {
 			return nil, err
 		}
+		req := feedapi.PageRequest{Before: before, Viewer: viewer}
 		cached := newest.current.Load()
-		known := int64(0)
 		if cached != nil {
-			known = cached.version
+			req.KnownVersion = cached.version
+			if viewer == anonymous {
+				req.KnownFingerprint = cached.fingerprint
+			}
 		}
-		page, err := feed.Page(r.Context(), before, known)
+		page, err := feed.Page(r.Context(), req)
 		if err != nil {
 			return nil, err
 		}
 		entries := page.Entries
 		switch {
-		case page.Unchanged && cached != nil && cached.version == page.Version:
+		case page.Unchanged && cached != nil && cached.fingerprint == page.Fingerprint && cached.body != nil:
+			return cached.body, nil
+		case (page.EntriesUnchanged || page.Unchanged) && cached != nil && cached.version == page.Version:
 			entries = cached.entries
-		case page.Newest:
-			newest.current.Store(&newestPage{version: page.Version, entries: entries})
-		}
-		videos, err := c.feedVideos(r.Context(), viewer, entries)
-		if err != nil {
-			return nil, err
+		case page.EntriesUnchanged || page.Unchanged:
+			// Our copy changed under us (another request replaced it): ask again in full.
+			if page, err = feed.Page(r.Context(), feedapi.PageRequest{Before: before, Viewer: viewer}); err != nil {
+				return nil, err
+			}
+			entries = page.Entries
 		}
 		next := now
 		if len(entries) > 0 {
 			next = entries[len(entries)-1].Video.PublishedAt
 		}
-		return feedResponse{Status: envelope.Success, VideoList: videos, NextTime: next}, nil
+		resp := feedResponse{Status: envelope.Success, VideoList: c.feedVideos(entries, page.Counts), NextTime: next}
+		if !page.Newest {
+			return resp, nil
+		}
+		keep := &newestPage{version: page.Version, entries: entries}
+		// An empty page's next_time is "now", which must not be replayed later.
+		if viewer == anonymous && len(entries) > 0 {
+			body, err := json.Marshal(resp)
+			if err != nil {
+				return nil, err
+			}
+			keep.fingerprint, keep.body = page.Fingerprint, body
+			newest.current.Store(keep)
+			return envelope.Encoded(body), nil
+		}
+		if cached == nil || cached.version != page.Version {
+			newest.current.Store(keep)
+		}
+		return resp, nil
 	}
 }
 

@@ -37,9 +37,12 @@ const (
 //
 //	video-<id>           the video's comments, deletions kept as tombstones → the list, deletes
 //	comments-<bucket>    comment counts of videos, copied from video-<id> → comment_count
-func videoKey(id int64) string { return "video-" + strconv.FormatInt(id, 10) }
+//
+// The state store is shared by the services, so every key starts with the owner's name; the
+// buckets are the published read model (commentapi).
+func videoKey(id int64) string { return "comment:video-" + strconv.FormatInt(id, 10) }
 
-const countsPrefix = "comments"
+const countsPrefix = commentapi.CommentCountsBucket
 
 // commentSet is a video's comments. An addition is applied once; a deletion is final. Both
 // are idempotent and commute, so the request and the event consumer can apply them in any order.

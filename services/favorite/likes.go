@@ -43,14 +43,18 @@ const hotReadTimeout = 300 * time.Millisecond
 //
 // The keys have no TTL: together with the broker they are the truth until the consumer has
 // persisted a change, so they are not a cache that may forget.
-func videoKey(id int64) string  { return "video-" + strconv.FormatInt(id, 10) }
-func userKey(id int64) string   { return "user-" + strconv.FormatInt(id, 10) }
-func authorKey(id int64) string { return "author-" + strconv.FormatInt(id, 10) }
+//
+// The state store is shared by the services, so every key starts with the owner's name; the
+// buckets and user-<id> are the published read model (favoriteapi).
+func videoKey(id int64) string  { return "favorite:video-" + strconv.FormatInt(id, 10) }
+func authorKey(id int64) string { return "favorite:author-" + strconv.FormatInt(id, 10) }
+
+var userKey = favoriteapi.UserLikesKey
 
 const (
-	videoLikesPrefix = "likes"
-	userLikedPrefix  = "liked"
-	receivedPrefix   = "received"
+	videoLikesPrefix = favoriteapi.VideoLikesBucket
+	userLikedPrefix  = favoriteapi.UserLikedBucket
+	receivedPrefix   = favoriteapi.UserReceivedBucket
 )
 
 // authorTotals holds the latest like count of each of an author's videos, each stamped with the

@@ -9,7 +9,9 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/doutok/doutok/services/internal/commentapi"
 	"github.com/doutok/doutok/services/internal/daprc"
+	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/logging"
 	"github.com/doutok/doutok/services/internal/pgdb"
 	"github.com/doutok/doutok/services/internal/server"
@@ -44,6 +46,12 @@ func run(ctx context.Context, getenv server.Getenv) error {
 		return err
 	}
 	defer sidecar.Close()
-	t := &timeline{store: &store{db: db}, users: userapi.NewClient(sidecar), sdk: sidecar.SDK()}
+	t := &timeline{
+		store:     &store{db: db},
+		users:     userapi.NewClient(sidecar),
+		favorites: favoriteapi.NewClient(sidecar),
+		comments:  commentapi.NewClient(sidecar),
+		sdk:       sidecar.SDK(),
+	}
 	return server.Serve(ctx, log, "127.0.0.1:"+env["APP_PORT"], newServer(log, env["APP_API_TOKEN"], t), nil)
 }

@@ -1,14 +1,14 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -16,9 +16,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/doutok/doutok/services/internal/apperr"
+	"github.com/doutok/doutok/services/internal/commentapi"
 	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/envelope"
 	"github.com/doutok/doutok/services/internal/events"
+	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/feedapi"
 	"github.com/doutok/doutok/services/internal/logging"
 	"github.com/doutok/doutok/services/internal/publishapi"
@@ -28,21 +30,21 @@ import (
 const (
 	maxRequestBytes = 64 << 10
 	// newestPageKey caches the first page, which almost every session opens.
-	newestPageKey = "timeline-newest-page"
+	newestPageKey = "feed:newest-page"
 	cacheTTL      = "3600"
 	// cacheTimeout bounds a cache call: when Redis is down the feed answers from PostgreSQL at
 	// once instead of waiting out the component's own timeouts.
 	cacheTimeout = 250 * time.Millisecond
-	// minGzipBytes is the smallest reply worth compressing.
-	minGzipBytes = 1024
 )
 
 // timeline is the feed's read path and the writer of its projection.
 type timeline struct {
-	store *store
-	users *userapi.Client
-	sdk   dapr.Client
-	local localPage
+	store     *store
+	users     *userapi.Client
+	favorites *favoriteapi.Client
+	comments  *commentapi.Client
+	sdk       dapr.Client
+	local     localPage
 }
 
 // cachedPage is the newest page as built at one timeline version.
@@ -51,104 +53,102 @@ type cachedPage struct {
 	Entries []feedapi.Entry `json:"entries"`
 }
 
-// localPage is this replica's copy of the newest page, already encoded as the reply, for one
-// timeline version. Every request still reads the version from PostgreSQL, so a copy is never
-// served after the timeline changed, whichever replica changed it.
+// localPage is this replica's copy of the newest page's entries for one timeline version. Every
+// request still reads the version from PostgreSQL, so a copy is never served after the timeline
+// changed, whichever replica changed it.
 type localPage struct {
 	mu      sync.RWMutex
 	version int64
-	reply   *encodedReply
+	entries []feedapi.Entry
+	valid   bool
 }
 
-func (l *localPage) get(version int64) (*encodedReply, bool) {
+func (l *localPage) get(version int64) ([]feedapi.Entry, bool) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	return l.reply, l.reply != nil && l.version == version
+	return l.entries, l.valid && l.version == version
 }
 
-func (l *localPage) set(version int64, reply *encodedReply) {
+func (l *localPage) set(version int64, entries []feedapi.Entry) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.reply == nil || version >= l.version {
-		l.version, l.reply = version, reply
+	if !l.valid || version >= l.version {
+		l.version, l.entries, l.valid = version, entries, true
 	}
 }
 
-// encodedReply is a page reply as JSON and gzip-compressed JSON. The compressed form is what
-// crosses the two sidecars when the caller accepts it: a 30-video page shrinks several times,
-// and bytes through the sidecars are the feed's main cost.
-type encodedReply struct {
-	plain, gzipped []byte
-}
-
-func encodeReply(reply feedapi.PageReply) (*encodedReply, error) {
-	plain, err := json.Marshal(reply)
-	if err != nil {
-		return nil, err
-	}
-	if len(plain) < minGzipBytes {
-		return &encodedReply{plain: plain}, nil
-	}
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	_, _ = zw.Write(plain)
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return &encodedReply{plain: plain, gzipped: buf.Bytes()}, nil
-}
-
-// write sends the reply, compressed when the caller accepts gzip.
-func (e *encodedReply) write(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", envelope.ContentType)
-	body := e.plain
-	if e.gzipped != nil && strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
-		w.Header().Set("Content-Encoding", "gzip")
-		body = e.gzipped
-	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	_, _ = w.Write(body)
-}
-
-// pageReply returns the encoded reply for the videos published strictly before req.Before.
+// pageReply answers a page request: the entries and their counters.
 //
-// The newest page, which almost every session opens, is kept at three levels, each valid only for
-// the timeline version it was built at (one primary-key read decides): this replica's encoded
-// copy, then the state store (shared by replicas, survives restarts), then PostgreSQL. A miss,
-// a stale copy or a state-store outage falls through to the next level; and a caller that already
-// holds the current version gets a short Unchanged reply. Older pages are read from PostgreSQL,
-// whose index serves them directly.
-func (t *timeline) pageReply(ctx context.Context, req feedapi.PageRequest) (*encodedReply, error) {
+// The newest page, which almost every session opens, is kept at three levels, each valid only
+// for the timeline version it was built at (one primary-key read decides): this replica's copy,
+// then the state store (shared by replicas, survives restarts), then PostgreSQL. Older pages are
+// read from PostgreSQL, whose index serves them directly. The counters are read on every request
+// from the read models the favorite and comment services publish (a few keys, one bulk read),
+// so they are exact. A caller that already holds the entries, or the whole answer, gets less.
+func (t *timeline) pageReply(ctx context.Context, req feedapi.PageRequest) (feedapi.PageReply, error) {
 	version, newest, err := t.store.version(ctx)
 	if err != nil {
-		return nil, err
+		return feedapi.PageReply{}, err
 	}
+	reply := feedapi.PageReply{Status: envelope.Success}
+	var entries []feedapi.Entry
 	if req.Before <= newest {
-		entries, err := t.store.page(ctx, req.Before, feedapi.PageSize)
-		if err != nil {
-			return nil, err
+		if entries, err = t.store.page(ctx, req.Before, feedapi.PageSize); err != nil {
+			return reply, err
 		}
-		return encodeReply(feedapi.PageReply{Status: envelope.Success, Entries: entries})
+	} else {
+		reply.Version, reply.Newest = version, true
+		if entries, err = t.newestEntries(ctx, version); err != nil {
+			return reply, err
+		}
 	}
-	if req.KnownVersion > 0 && req.KnownVersion == version {
-		return encodeReply(feedapi.PageReply{Status: envelope.Success, Version: version, Newest: true, Unchanged: true})
+	if reply.Counts, err = t.counts(ctx, entries, req.Viewer); err != nil {
+		return reply, err
 	}
-	if reply, ok := t.local.get(version); ok {
+	if !reply.Newest {
+		reply.Entries = entries
 		return reply, nil
+	}
+	reply.Fingerprint, err = fingerprint(version, reply.Counts)
+	if err != nil {
+		return reply, err
+	}
+	switch {
+	case req.KnownFingerprint != "" && req.KnownFingerprint == reply.Fingerprint:
+		return feedapi.PageReply{Status: envelope.Success, Version: version, Newest: true, Fingerprint: reply.Fingerprint, Unchanged: true}, nil
+	case req.KnownVersion > 0 && req.KnownVersion == version:
+		reply.EntriesUnchanged = true
+	default:
+		reply.Entries = entries
+	}
+	return reply, nil
+}
+
+// newestEntries returns the newest page's entries at version, from the nearest level that has them.
+func (t *timeline) newestEntries(ctx context.Context, version int64) ([]feedapi.Entry, error) {
+	if entries, ok := t.local.get(version); ok {
+		return entries, nil
 	}
 	entries, ok := t.cached(ctx, version)
 	if !ok {
-		if entries, err = t.store.page(ctx, req.Before, feedapi.PageSize); err != nil {
+		var err error
+		if entries, err = t.store.page(ctx, math.MaxInt64, feedapi.PageSize); err != nil {
 			return nil, err
 		}
 		t.remember(ctx, cachedPage{Version: version, Entries: entries})
 	}
-	reply, err := encodeReply(feedapi.PageReply{Status: envelope.Success, Version: version, Newest: true, Entries: entries})
+	t.local.set(version, entries)
+	return entries, nil
+}
+
+// fingerprint names one exact answer for the newest page: its version and its counters.
+func fingerprint(version int64, counts feedapi.Counts) (string, error) {
+	raw, err := json.Marshal(counts) // map keys are sorted, so equal counts encode equally
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	t.local.set(version, reply)
-	return reply, nil
+	sum := sha256.Sum256(append(strconv.AppendInt(nil, version, 10), raw...))
+	return hex.EncodeToString(sum[:16]), nil
 }
 
 func (t *timeline) cached(ctx context.Context, version int64) ([]feedapi.Entry, bool) {
@@ -220,7 +220,7 @@ func handlePage(t *timeline) http.Handler {
 			envelope.Error(w, r, err)
 			return
 		}
-		reply.write(w, r)
+		envelope.OK(w, reply)
 	})
 }
 

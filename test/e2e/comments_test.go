@@ -116,6 +116,18 @@ func TestCommentRules(t *testing.T) {
 	if n := commentCount(t, bob, author.ID, v); n != 1 {
 		t.Fatalf("comment_count after delete: %d", n)
 	}
+	var feed struct {
+		VideoList []struct {
+			ID           int64 `json:"id"`
+			CommentCount int64 `json:"comment_count"`
+		} `json:"video_list"`
+	}
+	get(t, "/douyin/feed/", nil).expect(t, 200, 0).decode(t, &feed)
+	for _, fv := range feed.VideoList {
+		if fv.ID == v && fv.CommentCount != 1 {
+			t.Fatalf("feed comment_count after delete: %d", fv.CommentCount)
+		}
+	}
 
 	// Bad input.
 	comment(t, alice, v, "").expect(t, 200, 10008)

@@ -62,6 +62,29 @@ func videoAsSeenBy(t *testing.T, viewer account, authorID, videoID int64) counte
 	return counted{}
 }
 
+// feedVideo finds a video on the feed's first page as viewer (nil: anonymous) sees it.
+func feedVideo(t *testing.T, viewer *account, videoID int64) counted {
+	t.Helper()
+	q := url.Values{}
+	if viewer != nil {
+		q.Set("token", viewer.Token)
+	}
+	var out struct {
+		VideoList []struct {
+			ID int64 `json:"id"`
+			counted
+		} `json:"video_list"`
+	}
+	get(t, "/douyin/feed/", q).expect(t, 200, 0).decode(t, &out)
+	for _, v := range out.VideoList {
+		if v.ID == videoID {
+			return v.counted
+		}
+	}
+	t.Fatalf("video %d not on the feed's first page", videoID)
+	return counted{}
+}
+
 type userCounts struct {
 	FavoriteCount  int64 `json:"favorite_count"`
 	TotalFavorited int64 `json:"total_favorited"`
@@ -117,15 +140,15 @@ func TestLikeRules(t *testing.T) {
 	if ids := favoriteList(t, fan, fan.ID); len(ids) != 1 || ids[0] != v {
 		t.Fatalf("favorite list: %v", ids)
 	}
-	// The anonymous feed shows the count, without is_favorite.
-	found := false
-	for _, fv := range feedPage(t, nil).VideoList {
-		if fv.ID == v {
-			found = true
+	// The feed shows the counts, is_favorite only to the fan; twice each, so the second answer
+	// comes from the gateway's revalidated copy.
+	for range 2 {
+		if c := feedVideo(t, nil, v); c.FavoriteCount != 1 || c.IsFavorite || c.Author.TotalFavorited != 1 {
+			t.Fatalf("anonymous feed after like: %+v", c)
 		}
-	}
-	if !found {
-		t.Fatal("video not in the feed")
+		if c := feedVideo(t, &fan, v); c.FavoriteCount != 1 || !c.IsFavorite {
+			t.Fatalf("fan's feed after like: %+v", c)
+		}
 	}
 
 	like(t, other, v, 2).expect(t, 200, 0) // unliking what you don't like changes nothing
@@ -139,6 +162,12 @@ func TestLikeRules(t *testing.T) {
 	}
 	if ids := favoriteList(t, fan, fan.ID); len(ids) != 0 {
 		t.Fatalf("favorite list after unlike: %v", ids)
+	}
+	if c := feedVideo(t, nil, v); c.FavoriteCount != 0 || c.Author.TotalFavorited != 0 {
+		t.Fatalf("anonymous feed after unlike: %+v", c)
+	}
+	if c := feedVideo(t, &fan, v); c.FavoriteCount != 0 || c.IsFavorite {
+		t.Fatalf("fan's feed after unlike: %+v", c)
 	}
 
 	like(t, fan, 9007199254740000, 1).expect(t, 200, 30003)

@@ -19,6 +19,11 @@ const (
 	MethodCounts = "comments/counts"
 )
 
+// CommentCountsBucket names the lww.Counters buckets of comment counts the comment service
+// publishes in the shared state store; any service may read them, only the comment service
+// writes them.
+const CommentCountsBucket = "comment:comments"
+
 // TopicCommentChanged carries a Changed for every comment added or deleted.
 const TopicCommentChanged = "comment.changed"
 

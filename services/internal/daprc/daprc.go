@@ -7,7 +7,6 @@ package daprc
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -121,24 +120,13 @@ func (c *Client) InvokeStream(ctx context.Context, app, method, contentType stri
 	req.ContentLength = size
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("dapr-app-id", app)
-	// Large replies (a feed page) may come compressed: fewer bytes through two sidecars.
-	req.Header.Set("Accept-Encoding", "gzip")
 	c.authorize(ctx, req)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return apperr.Wrap(apperr.Unavailable, fmt.Errorf("invoke %s/%s: %w", app, method, err))
 	}
 	defer resp.Body.Close()
-	var reply io.Reader = resp.Body
-	if resp.Header.Get("Content-Encoding") == "gzip" {
-		gz, err := gzip.NewReader(resp.Body)
-		if err != nil {
-			return apperr.Wrap(apperr.Internal, fmt.Errorf("invoke %s/%s: %w", app, method, err))
-		}
-		defer gz.Close()
-		reply = gz
-	}
-	if err := envelope.Read(reply, out); err != nil {
+	if err := envelope.Read(resp.Body, out); err != nil {
 		if apperr.Is(err, apperr.Internal) && resp.StatusCode != http.StatusOK {
 			// Not our envelope: the sidecar itself failed (app down, timeout, resiliency open).
 			return apperr.Wrap(apperr.Unavailable, fmt.Errorf("invoke %s/%s: HTTP %d", app, method, resp.StatusCode))

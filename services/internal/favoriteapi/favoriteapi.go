@@ -3,6 +3,7 @@ package favoriteapi
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/envelope"
@@ -17,6 +18,19 @@ const (
 	MethodSummary = "likes/summary"
 	MethodList    = "likes/list"
 )
+
+// The read model the favorite service publishes in the shared state store. Only the favorite
+// service writes these keys; any service may read them (the feed does, to answer a page in one
+// call). Buckets are lww.Counters (see lww.BucketKey); a user's likes are an lww.Set of video ids.
+const (
+	VideoLikesBucket   = "favorite:likes"    // favorite_count of videos
+	UserLikedBucket    = "favorite:liked"    // favorite_count of users
+	UserReceivedBucket = "favorite:received" // total_favorited of users
+	userLikesKeyPrefix = "favorite:user-"
+)
+
+// UserLikesKey is the key of the set of videos a user likes.
+func UserLikesKey(userID int64) string { return userLikesKeyPrefix + strconv.FormatInt(userID, 10) }
 
 // TopicFavoriteChanged carries a Changed for every like and unlike.
 const TopicFavoriteChanged = "favorite.changed"

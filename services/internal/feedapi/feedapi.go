@@ -23,13 +23,14 @@ const (
 // PageSize is the most videos one feed page holds.
 const PageSize = 30
 
-// PageRequest asks for the videos published strictly before Before (Unix ms), newest first.
-// KnownVersion is the timeline version of the newest page the caller already holds (0 if none):
-// when the request is for the newest page and the timeline is still at that version, the reply
-// says Unchanged instead of repeating the page.
+// PageRequest asks for the videos published strictly before Before (Unix ms), newest first, as
+// Viewer (0: anonymous) sees them. A caller that already holds the newest page says so:
+// KnownVersion names the entries it holds, KnownFingerprint the whole reply.
 type PageRequest struct {
-	Before       int64 `json:"before"`
-	KnownVersion int64 `json:"known_version"`
+	Before           int64  `json:"before"`
+	Viewer           int64  `json:"viewer"`
+	KnownVersion     int64  `json:"known_version"`
+	KnownFingerprint string `json:"known_fingerprint"`
 }
 
 // Entry is one feed video with what the feed knows of its author.
@@ -39,14 +40,38 @@ type Entry struct {
 	AuthorWorkCount int64            `json:"author_work_count"`
 }
 
-// PageReply is one page of the timeline. Newest says the page is the newest one, current at
-// Version; only such a page may be kept and revalidated with KnownVersion.
+// Counts are the counters of a page's videos and authors, read from the read models the
+// favorite and comment services publish.
+type Counts struct {
+	Videos  map[int64]VideoCounts  `json:"videos"`
+	Authors map[int64]AuthorCounts `json:"authors"`
+}
+
+// VideoCounts are one video's counters, and whether the viewer likes it.
+type VideoCounts struct {
+	Likes         int64 `json:"likes"`
+	Comments      int64 `json:"comments"`
+	LikedByViewer bool  `json:"liked_by_viewer"`
+}
+
+// AuthorCounts are one author's like counters.
+type AuthorCounts struct {
+	FavoriteCount  int64 `json:"favorite_count"`
+	TotalFavorited int64 `json:"total_favorited"`
+}
+
+// PageReply is one page of the timeline. Newest says the page is the newest one, at Version.
+// Unchanged: the caller's whole reply (KnownFingerprint) is still current, nothing else is sent.
+// EntriesUnchanged: the caller's entries (KnownVersion) are current; only Counts are sent.
 type PageReply struct {
 	envelope.Status
-	Version   int64   `json:"version"`
-	Newest    bool    `json:"newest"`
-	Unchanged bool    `json:"unchanged"`
-	Entries   []Entry `json:"entries"`
+	Version          int64   `json:"version"`
+	Newest           bool    `json:"newest"`
+	Fingerprint      string  `json:"fingerprint"`
+	Unchanged        bool    `json:"unchanged"`
+	EntriesUnchanged bool    `json:"entries_unchanged"`
+	Entries          []Entry `json:"entries"`
+	Counts           Counts  `json:"counts"`
 }
 
 // Client calls the feed service.
@@ -55,11 +80,11 @@ type Client struct{ dapr *daprc.Client }
 // NewClient returns a client that invokes the feed service through dapr.
 func NewClient(dapr *daprc.Client) *Client { return &Client{dapr: dapr} }
 
-// Page returns up to PageSize videos published strictly before before, or Unchanged when the
-// caller's copy of the newest page (knownVersion) is still current.
-func (c *Client) Page(ctx context.Context, before, knownVersion int64) (PageReply, error) {
+// Page returns up to PageSize videos published strictly before req.Before with their counters,
+// or less when the caller already holds parts of the answer (see PageReply).
+func (c *Client) Page(ctx context.Context, req PageRequest) (PageReply, error) {
 	var reply PageReply
-	err := c.dapr.Invoke(ctx, AppID, MethodPage, PageRequest{Before: before, KnownVersion: knownVersion}, &reply)
+	err := c.dapr.Invoke(ctx, AppID, MethodPage, req, &reply)
 	return reply, err
 }
 

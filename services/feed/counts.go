@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"go.uber.org/zap"
+
+	"github.com/doutok/doutok/services/internal/commentapi"
+	"github.com/doutok/doutok/services/internal/daprc"
+	"github.com/doutok/doutok/services/internal/favoriteapi"
+	"github.com/doutok/doutok/services/internal/feedapi"
+	"github.com/doutok/doutok/services/internal/logging"
+	"github.com/doutok/doutok/services/internal/lww"
+)
+
+// counts reads the counters of a page's videos and authors, and the viewer's likes, from the
+// read models the favorite and comment services publish in the state store: one bulk read of a
+// few bucket keys. When the state store is unavailable it asks those services instead, which
+// answer from PostgreSQL.
+func (t *timeline) counts(ctx context.Context, entries []feedapi.Entry, viewer int64) (feedapi.Counts, error) {
+	videoIDs, authorIDs := idsOf(entries)
+	counts := feedapi.Counts{Videos: make(map[int64]feedapi.VideoCounts, len(videoIDs)), Authors: make(map[int64]feedapi.AuthorCounts, len(authorIDs))}
+	if len(entries) == 0 {
+		return counts, nil
+	}
+	keys := lww.BucketKeys(favoriteapi.VideoLikesBucket, videoIDs)
+	keys = append(keys, lww.BucketKeys(commentapi.CommentCountsBucket, videoIDs)...)
+	keys = append(keys, lww.BucketKeys(favoriteapi.UserLikedBucket, authorIDs)...)
+	keys = append(keys, lww.BucketKeys(favoriteapi.UserReceivedBucket, authorIDs)...)
+	if viewer > 0 {
+		keys = append(keys, favoriteapi.UserLikesKey(viewer))
+	}
+	readCtx, cancel := context.WithTimeout(ctx, cacheTimeout)
+	defer cancel()
+	raw, err := lww.GetMany[json.RawMessage](readCtx, lww.Store{SDK: t.sdk, Name: daprc.StateStore}, keys)
+	if err != nil {
+		logging.FromContext(ctx).Warn("state store unavailable, asking the counters' owners", zap.Error(err))
+		return t.countsFromOwners(ctx, videoIDs, authorIDs, viewer)
+	}
+	var decodeErr error
+	buckets := map[string]lww.Counters{}
+	count := func(prefix string, id int64) int64 {
+		key := lww.BucketKey(prefix, id)
+		c, decoded := buckets[key]
+		if v, ok := raw[key]; ok && !decoded {
+			decodeErr = errors.Join(decodeErr, json.Unmarshal(v, &c))
+			buckets[key] = c
+		}
+		return c.Entries[id].Value
+	}
+	var viewerLikes lww.Set
+	if v, ok := raw[favoriteapi.UserLikesKey(viewer)]; ok && viewer > 0 {
+		decodeErr = errors.Join(decodeErr, json.Unmarshal(v, &viewerLikes))
+	}
+	for _, id := range videoIDs {
+		counts.Videos[id] = feedapi.VideoCounts{
+			Likes:         count(favoriteapi.VideoLikesBucket, id),
+			Comments:      count(commentapi.CommentCountsBucket, id),
+			LikedByViewer: viewerLikes.Has(id),
+		}
+	}
+	for _, id := range authorIDs {
+		counts.Authors[id] = feedapi.AuthorCounts{
+			FavoriteCount:  count(favoriteapi.UserLikedBucket, id),
+			TotalFavorited: count(favoriteapi.UserReceivedBucket, id),
+		}
+	}
+	return counts, decodeErr
+}
+
+// countsFromOwners asks the favorite and comment services for the counters.
+func (t *timeline) countsFromOwners(ctx context.Context, videoIDs, authorIDs []int64, viewer int64) (feedapi.Counts, error) {
+	counts := feedapi.Counts{Videos: map[int64]feedapi.VideoCounts{}, Authors: map[int64]feedapi.AuthorCounts{}}
+	likes, err := t.favorites.Summary(ctx, favoriteapi.SummaryRequest{Viewer: viewer, VideoIDs: videoIDs, UserIDs: authorIDs})
+	if err != nil {
+		return counts, err
+	}
+	comments, err := t.comments.Counts(ctx, videoIDs)
+	if err != nil {
+		return counts, err
+	}
+	for _, id := range videoIDs {
+		counts.Videos[id] = feedapi.VideoCounts{Likes: likes.Videos[id].Count, Comments: comments[id], LikedByViewer: likes.Videos[id].LikedByView}
+	}
+	for _, id := range authorIDs {
+		counts.Authors[id] = feedapi.AuthorCounts{FavoriteCount: likes.Users[id].FavoriteCount, TotalFavorited: likes.Users[id].TotalFavorited}
+	}
+	return counts, nil
+}
+
+func idsOf(entries []feedapi.Entry) (videoIDs, authorIDs []int64) {
+	seen := map[int64]bool{}
+	for _, e := range entries {
+		videoIDs = append(videoIDs, e.Video.ID)
+		if !seen[e.Video.AuthorID] {
+			seen[e.Video.AuthorID] = true
+			authorIDs = append(authorIDs, e.Video.AuthorID)
+		}
+	}
+	return videoIDs, authorIDs
+}
