@@ -21,7 +21,7 @@ import (
 const (
 	likers          = 200
 	sameRate        = 150 // requests per second for the like vs feed comparison: within both capacities
-	sameRateFor     = 10 * time.Second
+	sameRateFor     = 20 * time.Second
 	commentsOnVideo = 1000
 )
 

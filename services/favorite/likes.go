@@ -137,9 +137,16 @@ func (l *likes) videoSide(ctx context.Context, c favoriteapi.Changed, apply func
 	if err != nil {
 		return err
 	}
-	if err := lww.AssignCount(ctx, l.hot, videoLikesPrefix, c.VideoID, video.Count(), video.Seq); err != nil {
-		return err
-	}
+	// The video's count and the author's total both follow from the video set alone.
+	var g errgroup.Group
+	g.Go(func() error {
+		return lww.AssignCount(ctx, l.hot, videoLikesPrefix, c.VideoID, video.Count(), video.Seq)
+	})
+	g.Go(func() error { return l.authorSide(ctx, c, video) })
+	return g.Wait()
+}
+
+func (l *likes) authorSide(ctx context.Context, c favoriteapi.Changed, video lww.Set) error {
 	author, err := lww.Update(ctx, l.hot, authorKey(c.AuthorID), func(a *authorTotals) error {
 		if a.Videos == nil {
 			a.Videos = map[int64]lww.Counter{}
