@@ -6,14 +6,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/doutok/doutok/services/internal/auth"
+	"github.com/doutok/doutok/services/internal/boot"
 	"github.com/doutok/doutok/services/internal/commentapi"
 	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
@@ -30,14 +28,7 @@ const signingKeySecret = "token-signing-key"
 // defaultMaxUploadBytes is the upload limit unless MAX_UPLOAD_BYTES says otherwise.
 const defaultMaxUploadBytes = 64 << 20
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Getenv); err != nil {
-		fmt.Fprintln(os.Stderr, "api:", err)
-		os.Exit(1)
-	}
-}
+func main() { boot.Main("api", run) }
 
 func run(ctx context.Context, getenv server.Getenv) error {
 	log := logging.New("api")
@@ -101,5 +92,5 @@ func run(ctx context.Context, getenv server.Getenv) error {
 		images:    defaultImages(),
 		mediaDir:  getenv("MEDIA_DIR"),
 	})
-	return server.Serve(ctx, log, getenv.Or("PUBLIC_ADDR", "127.0.0.1:8080"), handler, nil)
+	return server.Serve(ctx, log, getenv.Or("PUBLIC_ADDR", "127.0.0.1:8080"), handler)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -217,20 +216,10 @@ func (l *likes) summary(ctx context.Context, req favoriteapi.SummaryRequest) (fa
 		logging.FromContext(ctx).Warn("state store unavailable, answering from PostgreSQL", zap.Error(err))
 		return l.store.summary(ctx, req)
 	}
-	var decodeErr error
-	buckets := map[string]lww.Counters{}
-	count := func(prefix string, id int64) int64 {
-		key := lww.BucketKey(prefix, id)
-		c, decoded := buckets[key]
-		if v, ok := raw[key]; ok && !decoded {
-			decodeErr = errors.Join(decodeErr, json.Unmarshal(v, &c))
-			buckets[key] = c
-		}
-		return c.Entries[id].Value
-	}
+	buckets := lww.NewBuckets(raw)
 	var viewerLikes lww.Set
-	if v, ok := raw[userKey(req.Viewer)]; ok && req.Viewer > 0 {
-		decodeErr = errors.Join(decodeErr, json.Unmarshal(v, &viewerLikes))
+	if req.Viewer > 0 {
+		viewerLikes = buckets.Set(userKey(req.Viewer))
 	}
 	reply := favoriteapi.SummaryReply{
 		Status: envelope.Success,
@@ -238,12 +227,12 @@ func (l *likes) summary(ctx context.Context, req favoriteapi.SummaryRequest) (fa
 		Users:  make(map[int64]favoriteapi.UserLikes, len(req.UserIDs)),
 	}
 	for _, id := range req.VideoIDs {
-		reply.Videos[id] = favoriteapi.VideoLikes{Count: count(videoLikesPrefix, id), LikedByView: viewerLikes.Has(id)}
+		reply.Videos[id] = favoriteapi.VideoLikes{Count: buckets.Count(videoLikesPrefix, id), LikedByView: viewerLikes.Has(id)}
 	}
 	for _, id := range req.UserIDs {
-		reply.Users[id] = favoriteapi.UserLikes{FavoriteCount: count(userLikedPrefix, id), TotalFavorited: count(receivedPrefix, id)}
+		reply.Users[id] = favoriteapi.UserLikes{FavoriteCount: buckets.Count(userLikedPrefix, id), TotalFavorited: buckets.Count(receivedPrefix, id)}
 	}
-	return reply, decodeErr
+	return reply, buckets.Err()
 }
 
 // list returns the videos a user likes, most recently liked first.

@@ -4,56 +4,31 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
+	"github.com/doutok/doutok/services/internal/boot"
 	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/groupcommit"
-	"github.com/doutok/doutok/services/internal/logging"
 	"github.com/doutok/doutok/services/internal/lww"
-	"github.com/doutok/doutok/services/internal/pgdb"
 	"github.com/doutok/doutok/services/internal/publishapi"
 	"github.com/doutok/doutok/services/internal/server"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Getenv); err != nil {
-		fmt.Fprintln(os.Stderr, "favorite:", err)
-		os.Exit(1)
-	}
-}
+func main() { boot.Main("favorite", run) }
 
 func run(ctx context.Context, getenv server.Getenv) error {
-	log := logging.New("favorite")
-	defer log.Sync()
-	env, err := getenv.Require("APP_PORT", "APP_API_TOKEN", "DATABASE_URL", "DAPR_HTTP_PORT", "DAPR_GRPC_PORT")
+	svc, err := boot.Start(ctx, "favorite", getenv, boot.Options{Schema: schema, Migrations: migrations, Sidecar: true})
 	if err != nil {
 		return err
 	}
-	db, err := pgdb.Open(ctx, env["DATABASE_URL"], schema, migrations)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	sidecar, err := daprc.Connect(ctx, daprc.Config{
-		HTTPPort: env["DAPR_HTTP_PORT"], GRPCPort: env["DAPR_GRPC_PORT"], APIToken: getenv("DAPR_API_TOKEN"),
-	})
-	if err != nil {
-		return err
-	}
-	defer sidecar.Close()
-	st := &store{db: db}
+	defer svc.Close()
+	st := &store{db: svc.DB}
 	l := &likes{
-		hot:     lww.Store{SDK: sidecar.SDK(), Name: daprc.StateStore},
-		sdk:     sidecar.SDK(),
+		hot:     lww.Store{SDK: svc.Sidecar.SDK(), Name: daprc.StateStore},
+		sdk:     svc.Sidecar.SDK(),
 		store:   st,
-		authors: publishapi.NewAuthors(publishapi.NewClient(sidecar)),
+		authors: publishapi.NewAuthors(publishapi.NewClient(svc.Sidecar)),
 	}
-	persisted := groupcommit.New(log, st.save)
+	persisted := groupcommit.New(svc.Log, st.save)
 	go persisted.Run(ctx)
-	return server.Serve(ctx, log, "127.0.0.1:"+env["APP_PORT"], newServer(log, env["APP_API_TOKEN"], l, persisted), nil)
+	return svc.Serve(ctx, newServer(svc.Log, svc.AppToken(), l, persisted.Commit))
 }

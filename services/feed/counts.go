@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 
 	"go.uber.org/zap"
 
@@ -39,35 +38,25 @@ func (t *timeline) counts(ctx context.Context, entries []feedapi.Entry, viewer i
 		logging.FromContext(ctx).Warn("state store unavailable, asking the counters' owners", zap.Error(err))
 		return t.countsFromOwners(ctx, videoIDs, authorIDs, viewer)
 	}
-	var decodeErr error
-	buckets := map[string]lww.Counters{}
-	count := func(prefix string, id int64) int64 {
-		key := lww.BucketKey(prefix, id)
-		c, decoded := buckets[key]
-		if v, ok := raw[key]; ok && !decoded {
-			decodeErr = errors.Join(decodeErr, json.Unmarshal(v, &c))
-			buckets[key] = c
-		}
-		return c.Entries[id].Value
-	}
+	buckets := lww.NewBuckets(raw)
 	var viewerLikes lww.Set
-	if v, ok := raw[favoriteapi.UserLikesKey(viewer)]; ok && viewer > 0 {
-		decodeErr = errors.Join(decodeErr, json.Unmarshal(v, &viewerLikes))
+	if viewer > 0 {
+		viewerLikes = buckets.Set(favoriteapi.UserLikesKey(viewer))
 	}
 	for _, id := range videoIDs {
 		counts.Videos[id] = feedapi.VideoCounts{
-			Likes:         count(favoriteapi.VideoLikesBucket, id),
-			Comments:      count(commentapi.CommentCountsBucket, id),
+			Likes:         buckets.Count(favoriteapi.VideoLikesBucket, id),
+			Comments:      buckets.Count(commentapi.CommentCountsBucket, id),
 			LikedByViewer: viewerLikes.Has(id),
 		}
 	}
 	for _, id := range authorIDs {
 		counts.Authors[id] = feedapi.AuthorCounts{
-			FavoriteCount:  count(favoriteapi.UserLikedBucket, id),
-			TotalFavorited: count(favoriteapi.UserReceivedBucket, id),
+			FavoriteCount:  buckets.Count(favoriteapi.UserLikedBucket, id),
+			TotalFavorited: buckets.Count(favoriteapi.UserReceivedBucket, id),
 		}
 	}
-	return counts, decodeErr
+	return counts, buckets.Err()
 }
 
 // countsFromOwners asks the favorite and comment services for the counters.

@@ -236,22 +236,13 @@ func (s *Stack) startSidecar(i int, svc Service) error {
 // waitHealthy waits until every sidecar and the gateway answer their health checks, and fails at
 // once if a process exits meanwhile.
 func (s *Stack) waitHealthy(ctx context.Context, timeout time.Duration) error {
-	client := &http.Client{Timeout: 2 * time.Second}
 	healthy := func(url string) error {
 		for _, p := range s.snapshot() {
 			if p.exited() {
 				return fatalError{p.exitError()}
 			}
 		}
-		resp, err := client.Get(url)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode/100 != 2 {
-			return fmt.Errorf("%s answered %d", url, resp.StatusCode)
-		}
-		return nil
+		return answersOK(url)
 	}
 	var checks []string
 	for i, svc := range Services {
@@ -265,6 +256,21 @@ func (s *Stack) waitHealthy(ctx context.Context, timeout time.Duration) error {
 		if err := waitFor(ctx, time.Until(deadline), url, func() error { return healthy(url) }); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+var healthClient = &http.Client{Timeout: 2 * time.Second}
+
+// answersOK reports whether a health URL answers 2xx.
+func answersOK(url string) error {
+	resp, err := healthClient.Get(url)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s answered %d", url, resp.StatusCode)
 	}
 	return nil
 }
@@ -411,18 +417,7 @@ func (s *Stack) Restart(ctx context.Context, name string) error {
 			return err
 		}
 		url := fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", s.cfg.PortsOf(i).DaprHTTP)
-		client := &http.Client{Timeout: 2 * time.Second}
-		return waitFor(ctx, time.Minute, url, func() error {
-			resp, err := client.Get(url)
-			if err != nil {
-				return err
-			}
-			resp.Body.Close()
-			if resp.StatusCode/100 != 2 {
-				return fmt.Errorf("%s answered %d", url, resp.StatusCode)
-			}
-			return nil
-		})
+		return waitFor(ctx, time.Minute, url, func() error { return answersOK(url) })
 	}
 	return fmt.Errorf("no process %q", name)
 }

@@ -241,3 +241,41 @@ func AssignCount(ctx context.Context, st Store, prefix string, id, value, seq in
 	})
 	return err
 }
+
+// Buckets reads counts out of raw counters buckets (as returned by GetMany), decoding each bucket
+// once.
+type Buckets struct {
+	raw     map[string]json.RawMessage
+	decoded map[string]Counters
+	err     error
+}
+
+// NewBuckets wraps the raw values of a bulk read.
+func NewBuckets(raw map[string]json.RawMessage) *Buckets {
+	return &Buckets{raw: raw, decoded: map[string]Counters{}}
+}
+
+// Count returns id's count in the prefix's buckets; 0 when none was recorded.
+func (b *Buckets) Count(prefix string, id int64) int64 {
+	key := BucketKey(prefix, id)
+	c, ok := b.decoded[key]
+	if !ok {
+		if v, found := b.raw[key]; found {
+			b.err = errors.Join(b.err, json.Unmarshal(v, &c))
+		}
+		b.decoded[key] = c
+	}
+	return c.Entries[id].Value
+}
+
+// Set decodes the set stored at key; an absent key is the empty set.
+func (b *Buckets) Set(key string) Set {
+	var s Set
+	if v, ok := b.raw[key]; ok {
+		b.err = errors.Join(b.err, json.Unmarshal(v, &s))
+	}
+	return s
+}
+
+// Err reports any value that could not be decoded.
+func (b *Buckets) Err() error { return b.err }

@@ -75,8 +75,7 @@ func RequireAppToken(token string) func(http.Handler) http.Handler {
 }
 
 // Serve listens on addr and serves handler until ctx is cancelled, then drains for up to 10 s.
-// ready, if non-nil, is called once the listener is open.
-func Serve(ctx context.Context, log *zap.Logger, addr string, handler http.Handler, ready func()) error {
+func Serve(ctx context.Context, log *zap.Logger, addr string, handler http.Handler) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
@@ -87,9 +86,6 @@ func Serve(ctx context.Context, log *zap.Logger, addr string, handler http.Handl
 		IdleTimeout:       2 * time.Minute,
 	}
 	log.Info("listening", zap.String("addr", ln.Addr().String()))
-	if ready != nil {
-		ready()
-	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

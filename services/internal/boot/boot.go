@@ -1,0 +1,95 @@
+// Package boot starts a service process: signals, logging, configuration, its PostgreSQL schema
+// and its sidecar, the same way for every service.
+package boot
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"go.uber.org/zap"
+
+	"github.com/doutok/doutok/services/internal/daprc"
+	"github.com/doutok/doutok/services/internal/logging"
+	"github.com/doutok/doutok/services/internal/pgdb"
+	"github.com/doutok/doutok/services/internal/server"
+)
+
+// Main runs run with a context that ends on SIGINT or SIGTERM, and exits non-zero with its error.
+func Main(name string, run func(ctx context.Context, getenv server.Getenv) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Getenv)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(1)
+	}
+}
+
+// Service is what a domain service runs with.
+type Service struct {
+	Log     *zap.Logger
+	Env     map[string]string // the required variables, by name
+	DB      *sql.DB
+	Sidecar *daprc.Client // nil unless asked for
+}
+
+// Required are the variables every domain service needs.
+var Required = []string{"APP_PORT", "APP_API_TOKEN", "DATABASE_URL"}
+
+// Options say what a domain service needs besides its database.
+type Options struct {
+	Schema     string // its PostgreSQL schema
+	Migrations fs.FS  // holding migrations/*.sql
+	Sidecar    bool   // whether it calls its sidecar (state, pub/sub, bindings, invocation)
+}
+
+// Start reads the configuration, opens and migrates the database, and connects to the sidecar.
+func Start(ctx context.Context, name string, getenv server.Getenv, opts Options) (*Service, error) {
+	log := logging.New(name)
+	need := Required
+	if opts.Sidecar {
+		need = append(append([]string{}, Required...), "DAPR_HTTP_PORT", "DAPR_GRPC_PORT")
+	}
+	env, err := getenv.Require(need...)
+	if err != nil {
+		return nil, err
+	}
+	db, err := pgdb.Open(ctx, env["DATABASE_URL"], opts.Schema, opts.Migrations)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{Log: log, Env: env, DB: db}
+	if opts.Sidecar {
+		s.Sidecar, err = daprc.Connect(ctx, daprc.Config{
+			HTTPPort: env["DAPR_HTTP_PORT"], GRPCPort: env["DAPR_GRPC_PORT"], APIToken: getenv("DAPR_API_TOKEN"),
+		})
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// AppToken is the token the service's sidecar presents; handlers require it.
+func (s *Service) AppToken() string { return s.Env["APP_API_TOKEN"] }
+
+// Serve serves handler on the app port (loopback only: only the sidecar calls it) until ctx ends.
+func (s *Service) Serve(ctx context.Context, handler http.Handler) error {
+	return server.Serve(ctx, s.Log, "127.0.0.1:"+s.Env["APP_PORT"], handler)
+}
+
+// Close releases the database and the sidecar connection.
+func (s *Service) Close() {
+	if s.Sidecar != nil {
+		s.Sidecar.Close()
+	}
+	s.DB.Close()
+	_ = s.Log.Sync()
+}
