@@ -14,16 +14,9 @@ import (
 	"github.com/doutok/doutok/services/internal/lww"
 )
 
-// counts reads the counters of a page's videos and authors, and the viewer's likes, from the
-// read models the favorite and comment services publish in the state store: one bulk read of a
-// few bucket keys. When the state store is unavailable it asks those services instead, which
-// answer from PostgreSQL.
-func (t *timeline) counts(ctx context.Context, entries []feedapi.Entry, viewer int64) (feedapi.Counts, error) {
+// counterKeys names the state keys holding the counters of entries and the viewer's likes.
+func counterKeys(entries []feedapi.Entry, viewer int64) []string {
 	videoIDs, authorIDs := idsOf(entries)
-	counts := feedapi.Counts{Videos: make(map[int64]feedapi.VideoCounts, len(videoIDs)), Authors: make(map[int64]feedapi.AuthorCounts, len(authorIDs))}
-	if len(entries) == 0 {
-		return counts, nil
-	}
 	keys := lww.BucketKeys(favoriteapi.VideoLikesBucket, videoIDs)
 	keys = append(keys, lww.BucketKeys(commentapi.CommentCountsBucket, videoIDs)...)
 	keys = append(keys, lww.BucketKeys(favoriteapi.UserLikedBucket, authorIDs)...)
@@ -31,13 +24,32 @@ func (t *timeline) counts(ctx context.Context, entries []feedapi.Entry, viewer i
 	if viewer > 0 {
 		keys = append(keys, favoriteapi.UserLikesKey(viewer))
 	}
+	return keys
+}
+
+// counts reads the counters of a page's videos and authors, and the viewer's likes, from the
+// read models the favorite and comment services publish in the state store: one bulk read of a
+// few bucket keys. When the state store is unavailable it asks those services instead, which
+// answer from PostgreSQL.
+func (t *timeline) counts(ctx context.Context, entries []feedapi.Entry, viewer int64) (feedapi.Counts, error) {
+	if len(entries) == 0 {
+		return countsFrom(nil, nil, viewer)
+	}
 	readCtx, cancel := context.WithTimeout(ctx, cacheTimeout)
 	defer cancel()
-	raw, err := lww.GetMany[json.RawMessage](readCtx, lww.Store{SDK: t.sdk, Name: daprc.StateStore}, keys)
+	raw, err := lww.GetMany[json.RawMessage](readCtx, lww.Store{SDK: t.sdk, Name: daprc.StateStore}, counterKeys(entries, viewer))
 	if err != nil {
 		logging.FromContext(ctx).Warn("state store unavailable, asking the counters' owners", zap.Error(err))
+		videoIDs, authorIDs := idsOf(entries)
 		return t.countsFromOwners(ctx, videoIDs, authorIDs, viewer)
 	}
+	return countsFrom(raw, entries, viewer)
+}
+
+// countsFrom decodes the counters of entries from a bulk read of counterKeys.
+func countsFrom(raw map[string]json.RawMessage, entries []feedapi.Entry, viewer int64) (feedapi.Counts, error) {
+	videoIDs, authorIDs := idsOf(entries)
+	counts := feedapi.Counts{Videos: make(map[int64]feedapi.VideoCounts, len(videoIDs)), Authors: make(map[int64]feedapi.AuthorCounts, len(authorIDs))}
 	buckets := lww.NewBuckets(raw)
 	var viewerLikes lww.Set
 	if viewer > 0 {

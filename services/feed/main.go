@@ -5,10 +5,12 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/doutok/doutok/services/internal/boot"
 	"github.com/doutok/doutok/services/internal/commentapi"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
+	"github.com/doutok/doutok/services/internal/logging"
 	"github.com/doutok/doutok/services/internal/server"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
@@ -28,5 +30,6 @@ func run(ctx context.Context, getenv server.Getenv) error {
 		comments:  commentapi.NewClient(svc.Sidecar),
 		sdk:       svc.Sidecar.SDK(),
 	}
+	go t.keepVersionPublished(logging.WithLogger(ctx, svc.Log), time.Second)
 	return svc.Serve(ctx, newServer(svc.Log, svc.AppToken(), t))
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/feedapi"
 	"github.com/doutok/doutok/services/internal/logging"
+	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/publishapi"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
@@ -69,6 +70,19 @@ func (l *localPage) get(version int64) ([]feedapi.Entry, bool) {
 	return l.entries, l.valid && l.version == version
 }
 
+// snapshot is a copy of the newest page's entries at one version.
+type snapshot struct {
+	version int64
+	entries []feedapi.Entry
+}
+
+// latest returns the copy, whatever its version.
+func (l *localPage) latest() (snapshot, bool) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return snapshot{version: l.version, entries: l.entries}, l.valid
+}
+
 func (l *localPage) set(version int64, entries []feedapi.Entry) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -79,44 +93,65 @@ func (l *localPage) set(version int64, entries []feedapi.Entry) {
 
 // pageReply answers a page request: the entries and their counters.
 //
-// The newest page, which almost every session opens, is kept at three levels, each valid only
-// for the timeline version it was built at (one primary-key read decides): this replica's copy,
-// then the state store (shared by replicas, survives restarts), then PostgreSQL. Older pages are
-// read from PostgreSQL, whose index serves them directly. The counters are read on every request
-// from the read models the favorite and comment services publish (a few keys, one bulk read),
-// so they are exact. A caller that already holds the entries, or the whole answer, gets less.
+// The timeline's version (it changes with every video added) is published in the state store
+// after each change; one bulk read fetches it together with the counters of this replica's copy
+// of the newest page, so the usual request (the newest page, no new video) costs that one read.
+// The newest page's entries are kept at three levels, each valid only for the version it was
+// built at: this replica's copy, the state store (shared by replicas, survives restarts),
+// PostgreSQL. Older pages are read from PostgreSQL, whose index serves them directly. Counters
+// come on every request from the read models the favorite and comment services publish, so they
+// are exact. With the state store down, everything is read from PostgreSQL and the owners.
 func (t *timeline) pageReply(ctx context.Context, req feedapi.PageRequest) (feedapi.PageReply, error) {
-	version, newest, err := t.store.version(ctx)
-	if err != nil {
-		return feedapi.PageReply{}, err
-	}
 	reply := feedapi.PageReply{Status: envelope.Success}
+	local, haveLocal := t.local.latest()
+	keys := []string{versionKey}
+	if haveLocal {
+		keys = append(keys, counterKeys(local.entries, req.Viewer)...)
+	}
+	readCtx, cancel := context.WithTimeout(ctx, cacheTimeout)
+	raw, err := lww.GetMany[json.RawMessage](readCtx, lww.Store{SDK: t.sdk, Name: daprc.StateStore}, keys)
+	cancel()
+	var version timelineVersion
+	if err != nil || raw[versionKey] == nil || json.Unmarshal(raw[versionKey], &version) != nil {
+		// No published version to trust: ask PostgreSQL, and read the counters afresh.
+		raw = nil
+		if version.Version, version.Newest, err = t.store.version(ctx); err != nil {
+			return reply, err
+		}
+	}
+
 	var entries []feedapi.Entry
-	if req.Before <= newest {
+	switch {
+	case req.Before <= version.Newest:
 		if entries, err = t.store.page(ctx, req.Before, feedapi.PageSize); err != nil {
 			return reply, err
 		}
-	} else {
-		reply.Version, reply.Newest = version, true
-		if entries, err = t.newestEntries(ctx, version); err != nil {
+		if reply.Counts, err = t.counts(ctx, entries, req.Viewer); err != nil {
+			return reply, err
+		}
+		reply.Entries = entries
+		return reply, nil
+	case haveLocal && raw != nil && local.version == version.Version:
+		entries = local.entries
+		if reply.Counts, err = countsFrom(raw, entries, req.Viewer); err != nil {
+			return reply, err
+		}
+	default:
+		if entries, err = t.newestEntries(ctx, version.Version); err != nil {
+			return reply, err
+		}
+		if reply.Counts, err = t.counts(ctx, entries, req.Viewer); err != nil {
 			return reply, err
 		}
 	}
-	if reply.Counts, err = t.counts(ctx, entries, req.Viewer); err != nil {
-		return reply, err
-	}
-	if !reply.Newest {
-		reply.Entries = entries
-		return reply, nil
-	}
-	reply.Fingerprint, err = fingerprint(version, reply.Counts)
-	if err != nil {
+	reply.Version, reply.Newest = version.Version, true
+	if reply.Fingerprint, err = fingerprint(version.Version, reply.Counts); err != nil {
 		return reply, err
 	}
 	switch {
 	case req.KnownFingerprint != "" && req.KnownFingerprint == reply.Fingerprint:
-		return feedapi.PageReply{Status: envelope.Success, Version: version, Newest: true, Fingerprint: reply.Fingerprint, Unchanged: true}, nil
-	case req.KnownVersion > 0 && req.KnownVersion == version:
+		return feedapi.PageReply{Status: envelope.Success, Version: version.Version, Newest: true, Fingerprint: reply.Fingerprint, Unchanged: true}, nil
+	case req.KnownVersion > 0 && req.KnownVersion == version.Version:
 		reply.EntriesUnchanged = true
 	default:
 		reply.Entries = entries
@@ -205,7 +240,57 @@ func (t *timeline) add(ctx context.Context, v publishapi.Video) error {
 		}
 		author = &p
 	}
-	return t.store.add(ctx, v, author)
+	if err := t.store.add(ctx, v, author); err != nil {
+		return err
+	}
+	// Published even when the video was already there: an earlier attempt may have stopped
+	// between PostgreSQL and the state store.
+	return t.publishVersion(ctx)
+}
+
+// versionKey holds the timeline's version in the state store, for readers.
+const versionKey = "feed:version"
+
+// timelineVersion is the version of the timeline and the publish time of its newest video.
+type timelineVersion struct {
+	Version int64 `json:"version"`
+	Newest  int64 `json:"newest"`
+	Set     bool  `json:"set"` // distinguishes a published empty timeline from a missing key
+}
+
+// publishVersion copies the timeline's version from PostgreSQL to the state store; a copy never
+// goes back to an older version.
+func (t *timeline) publishVersion(ctx context.Context) error {
+	version, newest, err := t.store.version(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = lww.Update(ctx, lww.Store{SDK: t.sdk, Name: daprc.StateStore}, versionKey, func(v *timelineVersion) error {
+		if v.Set && v.Version >= version {
+			return lww.ErrUnchanged
+		}
+		*v = timelineVersion{Version: version, Newest: newest, Set: true}
+		return nil
+	})
+	return err
+}
+
+// keepVersionPublished re-publishes the version every interval until ctx ends. Should the state
+// store lose its copy (a Redis restart that lost its last second), readers are back on the
+// current timeline within one interval.
+func (t *timeline) keepVersionPublished(ctx context.Context, interval time.Duration) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			if err := t.publishVersion(ctx); err != nil && ctx.Err() == nil {
+				logging.FromContext(ctx).Warn("could not publish the timeline version", zap.Error(err))
+			}
+		}
+	}
 }
 
 func handlePage(t *timeline) http.Handler {
