@@ -36,7 +36,7 @@ const (
 	threads     = 2
 	connections = 32
 	warmup      = 3 * time.Second
-	measure     = 15 * time.Second
+	measure     = 15 * time.Second // per endpoint; the feed stage splits it into rounds
 	seedVideos  = 2000
 	seedUsers   = 50
 )
