@@ -33,13 +33,12 @@ type facts struct {
 	commentCounts map[int64]int64
 }
 
-// gather fetches profiles and work counts of users (when withProfiles), like counts of users and
-// videos, and comment counts of videos. Invocations: up to 4, in parallel (user, publish,
-// favorite, comment).
-func (c *composer) gather(ctx context.Context, viewer int64, userIDs, videoIDs []int64, withProfiles bool) (facts, error) {
+// gather fetches profiles, work counts and like counts of users, and like and comment counts of
+// videos. Invocations: up to 4, in parallel (user, publish, favorite, comment).
+func (c *composer) gather(ctx context.Context, viewer int64, userIDs, videoIDs []int64) (facts, error) {
 	var f facts
 	g, gctx := errgroup.WithContext(ctx)
-	if withProfiles && len(userIDs) > 0 {
+	if len(userIDs) > 0 {
 		g.Go(func() (err error) { f.profiles, err = c.accounts.Profiles(gctx, userIDs); return err })
 		g.Go(func() (err error) { f.workCounts, err = c.publish.WorkCounts(gctx, userIDs); return err })
 	}
@@ -58,7 +57,7 @@ func (c *composer) gather(ctx context.Context, viewer int64, userIDs, videoIDs [
 // users returns the User objects for ids as seen by viewer; unknown ids are absent.
 // Invocations: 3, in parallel (user, publish, favorite).
 func (c *composer) users(ctx context.Context, viewer int64, ids []int64) (map[int64]User, error) {
-	f, err := c.gather(ctx, viewer, ids, nil, true)
+	f, err := c.gather(ctx, viewer, ids, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +95,7 @@ func (c *composer) videos(ctx context.Context, viewer int64, vs []publishapi.Vid
 			authorIDs = append(authorIDs, v.AuthorID)
 		}
 	}
-	f, err := c.gather(ctx, viewer, authorIDs, videoIDs, true)
+	f, err := c.gather(ctx, viewer, authorIDs, videoIDs)
 	if err != nil {
 		return nil, err
 	}
