@@ -10,6 +10,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/doutok/doutok/services/internal/commentapi"
+	"github.com/doutok/doutok/services/internal/pgdb"
 )
 
 //go:embed migrations/*.sql
@@ -93,21 +94,13 @@ func (s *store) comment(ctx context.Context, id int64) (commentapi.Comment, bool
 }
 
 func (s *store) counts(ctx context.Context, videoIDs []int64) (map[int64]int64, error) {
-	rows, err := s.db.QueryContext(ctx, selectCounts, pq.Array(videoIDs))
+	found, err := pgdb.CountsByID(ctx, s.db, selectCounts, pq.Array(videoIDs))
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := make(map[int64]int64, len(videoIDs))
 	for _, id := range videoIDs {
-		out[id] = 0
+		out[id] = found[id]
 	}
-	for rows.Next() {
-		var id, n int64
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		out[id] = n
-	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/logging"
 	"github.com/doutok/doutok/services/internal/lww"
+	"github.com/doutok/doutok/services/internal/pgdb"
 	"github.com/doutok/doutok/services/internal/publishapi"
 )
 
@@ -242,7 +243,7 @@ func (l *likes) list(ctx context.Context, userID int64) ([]int64, error) {
 	sets, err := lww.GetMany[lww.Set](readCtx, l.hot, []string{userKey(userID)})
 	if err != nil {
 		logging.FromContext(ctx).Warn("state store unavailable, answering from PostgreSQL", zap.Error(err))
-		return l.store.ids(ctx, selectLikedVideos, userID)
+		return pgdb.IDs(ctx, l.store.db, selectLikedVideos, userID)
 	}
 	s := sets[userKey(userID)]
 	return s.Newest(), nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/lww"
+	"github.com/doutok/doutok/services/internal/pgdb"
 )
 
 //go:embed migrations/*.sql
@@ -59,51 +60,16 @@ func (s *store) save(ctx context.Context, batch []favoriteapi.Changed) error {
 	return nil
 }
 
-// countsBy runs a "key, count" query into a map.
-func (s *store) countsBy(ctx context.Context, query string, args ...any) (map[int64]int64, error) {
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[int64]int64{}
-	for rows.Next() {
-		var id, n int64
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		out[id] = n
-	}
-	return out, rows.Err()
-}
-
-func (s *store) ids(ctx context.Context, query string, args ...any) ([]int64, error) {
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []int64{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
-}
-
 // summary answers from persisted likes only: the fallback when the state store is down.
 func (s *store) summary(ctx context.Context, req favoriteapi.SummaryRequest) (favoriteapi.SummaryReply, error) {
 	reply := favoriteapi.SummaryReply{Videos: map[int64]favoriteapi.VideoLikes{}, Users: map[int64]favoriteapi.UserLikes{}}
-	videoCounts, err := s.countsBy(ctx, selectVideoCounts, pq.Array(req.VideoIDs))
+	videoCounts, err := pgdb.CountsByID(ctx, s.db, selectVideoCounts, pq.Array(req.VideoIDs))
 	if err != nil {
 		return reply, err
 	}
 	liked := map[int64]bool{}
 	if req.Viewer > 0 {
-		ids, err := s.ids(ctx, selectViewerLikes, req.Viewer, pq.Array(req.VideoIDs))
+		ids, err := pgdb.IDs(ctx, s.db, selectViewerLikes, req.Viewer, pq.Array(req.VideoIDs))
 		if err != nil {
 			return reply, err
 		}
@@ -114,11 +80,11 @@ func (s *store) summary(ctx context.Context, req favoriteapi.SummaryRequest) (fa
 	for _, id := range req.VideoIDs {
 		reply.Videos[id] = favoriteapi.VideoLikes{Count: videoCounts[id], LikedByView: liked[id]}
 	}
-	userCounts, err := s.countsBy(ctx, selectUserCounts, pq.Array(req.UserIDs))
+	userCounts, err := pgdb.CountsByID(ctx, s.db, selectUserCounts, pq.Array(req.UserIDs))
 	if err != nil {
 		return reply, err
 	}
-	totals, err := s.countsBy(ctx, selectAuthorTotal, pq.Array(req.UserIDs))
+	totals, err := pgdb.CountsByID(ctx, s.db, selectAuthorTotal, pq.Array(req.UserIDs))
 	if err != nil {
 		return reply, err
 	}

@@ -78,18 +78,9 @@ func (s *store) videos(ctx context.Context, query string, args ...any) ([]publis
 }
 
 func (s *store) workCounts(ctx context.Context, authorIDs []int64) (map[int64]int64, error) {
-	rows, err := s.db.QueryContext(ctx, selectWorkCounts, pq.Array(authorIDs))
+	counts, err := pgdb.CountsByID(ctx, s.db, selectWorkCounts, pq.Array(authorIDs))
 	if err != nil {
 		return nil, fmt.Errorf("select work counts: %w", err)
 	}
-	defer rows.Close()
-	counts := make(map[int64]int64, len(authorIDs))
-	for rows.Next() {
-		var id, n int64
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		counts[id] = n
-	}
-	return counts, rows.Err()
+	return counts, nil
 }
