@@ -23,7 +23,7 @@ func run(ctx context.Context, getenv server.Getenv) error {
 	defer svc.Close()
 	st := &store{db: svc.DB}
 	l := &likes{
-		hot:     lww.Store{SDK: svc.Sidecar.SDK(), Name: daprc.StateStore},
+		hot:     lww.Open(ctx, svc.Sidecar.SDK(), daprc.StateStore, "favorite:etag-probe"),
 		sdk:     svc.Sidecar.SDK(),
 		store:   st,
 		authors: publishapi.NewAuthors(publishapi.NewClient(svc.Sidecar)),
