@@ -55,7 +55,7 @@ type cachedPage struct {
 }
 
 // localPage is this replica's copy of the newest page's entries for one timeline version. Every
-// request still reads the version from PostgreSQL, so a copy is never served after the timeline
+// request reads the current version first, so a copy is never served after the timeline
 // changed, whichever replica changed it.
 type localPage struct {
 	mu      sync.RWMutex
