@@ -44,7 +44,7 @@ func Subscribe(topic, route string) Subscription {
 
 // ListHandler answers GET /dapr/subscribe.
 func ListHandler(subs ...Subscription) http.Handler {
-	body, _ := json.Marshal(subs)
+	body, _ := json.Marshal(append([]Subscription{}, subs...)) // [] rather than null when none
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
