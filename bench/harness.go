@@ -191,7 +191,7 @@ func (h *harness) seed(ctx context.Context) error {
 			}
 		}
 	}
-	db, err := sql.Open("postgres", h.cfg.DatabaseURLFor())
+	db, err := sql.Open("postgres", h.cfg.DatabaseURL())
 	if err != nil {
 		return err
 	}

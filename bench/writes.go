@@ -54,7 +54,7 @@ func (h *harness) accounts(prefix string, n int) ([]string, error) {
 
 // videoRange returns the smallest and largest video id.
 func (h *harness) videoRange(ctx context.Context) (int64, int64, error) {
-	db, err := sql.Open("postgres", h.cfg.DatabaseURLFor())
+	db, err := sql.Open("postgres", h.cfg.DatabaseURL())
 	if err != nil {
 		return 0, 0, err
 	}

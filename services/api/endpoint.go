@@ -32,7 +32,7 @@ func endpoint(tokens *auth.Tokens, need access, act action) http.Handler {
 			envelope.Error(w, r, err)
 			return
 		}
-		viewer, err := viewerOf(r, tokens, need)
+		viewer, err := viewerOf(tokens, auth.FromRequest(r), need)
 		if err != nil {
 			envelope.Error(w, r, err)
 			return
@@ -46,12 +46,11 @@ func endpoint(tokens *auth.Tokens, need access, act action) http.Handler {
 	})
 }
 
-// viewerOf returns the id of the token holder, or anonymous.
-func viewerOf(r *http.Request, tokens *auth.Tokens, need access) (int64, error) {
+// viewerOf returns the id of the holder of token (as the request carried it), or anonymous.
+func viewerOf(tokens *auth.Tokens, token string, need access) (int64, error) {
 	if need == public {
 		return anonymous, nil
 	}
-	token := auth.FromRequest(r)
 	if token == "" {
 		if need == required {
 			return 0, apperr.New(apperr.TokenMissing)

@@ -49,8 +49,7 @@ func TestViewerOf(t *testing.T) {
 		{required, good, 9, false},
 		{public, "junk", anonymous, false},
 	} {
-		r := httptest.NewRequest(http.MethodGet, "/?token="+tc.token, nil)
-		viewer, err := viewerOf(r, tokens, tc.need)
+		viewer, err := viewerOf(tokens, tc.token, tc.need)
 		if viewer != tc.viewer || (err != nil) != tc.fails {
 			t.Errorf("need=%d token=%q: viewer %d err %v", tc.need, tc.token, viewer, err)
 		}

@@ -232,16 +232,13 @@ func (p *publisher) serve(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-// author verifies the token from the query, a form field or the Authorization header.
+// author verifies the token from the query, the Authorization header or a multipart field.
 func (p *publisher) author(r *http.Request, form map[string]string) (int64, error) {
 	token := auth.FromRequest(r)
 	if token == "" {
 		token = form["token"]
 	}
-	if token == "" {
-		return 0, apperr.New(apperr.TokenMissing)
-	}
-	return p.tokens.Verify(token)
+	return viewerOf(p.tokens, token, required)
 }
 
 // spool copies the video part to a temporary file, refusing more than maxBytes.

@@ -22,10 +22,10 @@ import (
 	"github.com/doutok/doutok/services/internal/logging"
 	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/publishapi"
+	"github.com/doutok/doutok/services/internal/server"
 )
 
 const (
-	maxRequestBytes  = 64 << 10
 	maxCommentRunes  = 500
 	maxCountsRequest = 500
 	// hotReadTimeout bounds a read of the hot model: with the state store down, reads answer
@@ -234,52 +234,35 @@ func (s *comments) counts(ctx context.Context, videoIDs []int64) (map[int64]int6
 	return out, nil
 }
 
-// decodeAnd adapts a JSON-in, envelope-out internal method.
-func decodeAnd[Req any](handle func(context.Context, Req) (any, error)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req Req
-		if err := envelope.Decode(r, maxRequestBytes, &req); err != nil {
-			envelope.Error(w, r, err)
-			return
-		}
-		reply, err := handle(r.Context(), req)
-		if err != nil {
-			envelope.Error(w, r, err)
-			return
-		}
-		envelope.OK(w, reply)
-	})
-}
-
-func handleAdd(s *comments) http.Handler {
-	return decodeAnd(func(ctx context.Context, req commentapi.AddRequest) (any, error) {
+func add(s *comments) func(context.Context, commentapi.AddRequest) (commentapi.CommentReply, error) {
+	return func(ctx context.Context, req commentapi.AddRequest) (commentapi.CommentReply, error) {
 		c, err := s.add(ctx, req)
 		return commentapi.CommentReply{Status: envelope.Success, Comment: c}, err
-	})
+	}
 }
 
-func handleDelete(s *comments) http.Handler {
-	return decodeAnd(func(ctx context.Context, req commentapi.DeleteRequest) (any, error) {
+func remove(s *comments) func(context.Context, commentapi.DeleteRequest) (commentapi.CommentReply, error) {
+	return func(ctx context.Context, req commentapi.DeleteRequest) (commentapi.CommentReply, error) {
 		c, err := s.remove(ctx, req)
 		return commentapi.CommentReply{Status: envelope.Success, Comment: c}, err
-	})
+	}
 }
 
-func handleList(s *comments) http.Handler {
-	return decodeAnd(func(ctx context.Context, req commentapi.ListRequest) (any, error) {
+func list(s *comments) func(context.Context, commentapi.ListRequest) (commentapi.ListReply, error) {
+	return func(ctx context.Context, req commentapi.ListRequest) (commentapi.ListReply, error) {
 		list, err := s.list(ctx, req.VideoID)
 		return commentapi.ListReply{Status: envelope.Success, Comments: list}, err
-	})
+	}
 }
 
-func handleCounts(s *comments) http.Handler {
-	return decodeAnd(func(ctx context.Context, req commentapi.CountsRequest) (any, error) {
-		if len(req.VideoIDs) > maxCountsRequest {
-			return nil, apperr.Newf(apperr.InvalidParameter, "at most %d ids per request", maxCountsRequest)
+func counts(s *comments) func(context.Context, commentapi.CountsRequest) (commentapi.CountsReply, error) {
+	return func(ctx context.Context, req commentapi.CountsRequest) (commentapi.CountsReply, error) {
+		if err := server.LimitBatch(len(req.VideoIDs), maxCountsRequest); err != nil {
+			return commentapi.CountsReply{}, err
 		}
 		counts, err := s.counts(ctx, req.VideoIDs)
 		return commentapi.CountsReply{Status: envelope.Success, Counts: counts}, err
-	})
+	}
 }
 
 // onCommentChanged persists a change, then makes sure the hot model has it; only then is the

@@ -17,10 +17,10 @@ const routeCommentChanged = "/events/comment-changed"
 // newServer lists every route of the comment service; all are internal (sidecar only).
 func newServer(log *zap.Logger, appToken string, s *comments, persist func(context.Context, commentapi.Changed) error) http.Handler {
 	r := mux.NewRouter()
-	r.Handle("/"+commentapi.MethodAdd, handleAdd(s)).Methods(http.MethodPost)
-	r.Handle("/"+commentapi.MethodDelete, handleDelete(s)).Methods(http.MethodPost)
-	r.Handle("/"+commentapi.MethodList, handleList(s)).Methods(http.MethodPost)
-	r.Handle("/"+commentapi.MethodCounts, handleCounts(s)).Methods(http.MethodPost)
+	r.Handle("/"+commentapi.MethodAdd, server.Method(add(s))).Methods(http.MethodPost)
+	r.Handle("/"+commentapi.MethodDelete, server.Method(remove(s))).Methods(http.MethodPost)
+	r.Handle("/"+commentapi.MethodList, server.Method(list(s))).Methods(http.MethodPost)
+	r.Handle("/"+commentapi.MethodCounts, server.Method(counts(s))).Methods(http.MethodPost)
 	r.Handle("/dapr/subscribe", events.ListHandler(
 		events.Subscribe(commentapi.TopicCommentChanged, routeCommentChanged),
 	)).Methods(http.MethodGet)

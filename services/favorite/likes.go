@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -20,9 +19,8 @@ import (
 	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/pgdb"
 	"github.com/doutok/doutok/services/internal/publishapi"
+	"github.com/doutok/doutok/services/internal/server"
 )
-
-const maxRequestBytes = 256 << 10
 
 // maxSummaryIDs bounds one summary request.
 const maxSummaryIDs = 500
@@ -174,14 +172,12 @@ func (l *likes) ensureVisible(ctx context.Context, c favoriteapi.Changed) error 
 	if err != nil {
 		return apperr.Wrap(apperr.Unavailable, err)
 	}
-	var video, user lww.Set
+	buckets := lww.NewBuckets(raw)
+	video, user := buckets.Set(videoKey(c.VideoID)), buckets.Set(userKey(c.UserID))
 	var author authorTotals
-	var likes, liked, received lww.Counters
-	for i, target := range []any{&video, &user, &author, &likes, &liked, &received} {
-		if v, ok := raw[keys[i]]; ok {
-			if err := json.Unmarshal(v, target); err != nil {
-				return err
-			}
+	if v, ok := raw[authorKey(c.AuthorID)]; ok {
+		if err := json.Unmarshal(v, &author); err != nil {
+			return err
 		}
 	}
 	fact := lww.Fact{In: c.Liked, At: c.At, Event: c.EventID}
@@ -191,9 +187,12 @@ func (l *likes) ensureVisible(ctx context.Context, c favoriteapi.Changed) error 
 	}
 	complete := applied(video, c.UserID) && applied(user, c.VideoID) &&
 		author.Videos[c.VideoID].Seq >= video.Seq &&
-		likes.Entries[c.VideoID].Seq >= video.Seq &&
-		liked.Entries[c.UserID].Seq >= user.Seq &&
-		received.Entries[c.AuthorID].Seq >= author.Seq
+		buckets.Counter(videoLikesPrefix, c.VideoID).Seq >= video.Seq &&
+		buckets.Counter(userLikedPrefix, c.UserID).Seq >= user.Seq &&
+		buckets.Counter(receivedPrefix, c.AuthorID).Seq >= author.Seq
+	if err := buckets.Err(); err != nil {
+		return err
+	}
 	if complete {
 		return nil
 	}
@@ -249,58 +248,27 @@ func (l *likes) list(ctx context.Context, userID int64) ([]int64, error) {
 	return s.Newest(), nil
 }
 
-func handleApply(l *likes) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req favoriteapi.ApplyRequest
-		if err := envelope.Decode(r, maxRequestBytes, &req); err != nil {
-			envelope.Error(w, r, err)
-			return
-		}
+func apply(l *likes) func(context.Context, favoriteapi.ApplyRequest) (envelope.Status, error) {
+	return func(ctx context.Context, req favoriteapi.ApplyRequest) (envelope.Status, error) {
 		if req.UserID <= 0 || req.VideoID <= 0 {
-			envelope.Error(w, r, apperr.Newf(apperr.InvalidParameter, "user_id and video_id are required"))
-			return
+			return envelope.Status{}, apperr.Newf(apperr.InvalidParameter, "user_id and video_id are required")
 		}
-		if err := l.apply(r.Context(), req); err != nil {
-			envelope.Error(w, r, err)
-			return
-		}
-		envelope.OK(w, envelope.Success)
-	})
+		return envelope.Success, l.apply(ctx, req)
+	}
 }
 
-func handleSummary(l *likes) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req favoriteapi.SummaryRequest
-		if err := envelope.Decode(r, maxRequestBytes, &req); err != nil {
-			envelope.Error(w, r, err)
-			return
+func summary(l *likes) func(context.Context, favoriteapi.SummaryRequest) (favoriteapi.SummaryReply, error) {
+	return func(ctx context.Context, req favoriteapi.SummaryRequest) (favoriteapi.SummaryReply, error) {
+		if err := server.LimitBatch(len(req.VideoIDs)+len(req.UserIDs), maxSummaryIDs); err != nil {
+			return favoriteapi.SummaryReply{}, err
 		}
-		if len(req.VideoIDs)+len(req.UserIDs) > maxSummaryIDs {
-			envelope.Error(w, r, apperr.Newf(apperr.InvalidParameter, "at most %d ids per request", maxSummaryIDs))
-			return
-		}
-		reply, err := l.summary(r.Context(), req)
-		if err != nil {
-			envelope.Error(w, r, err)
-			return
-		}
-		reply.Status = envelope.Success
-		envelope.OK(w, reply)
-	})
+		return l.summary(ctx, req)
+	}
 }
 
-func handleList(l *likes) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req favoriteapi.ListRequest
-		if err := envelope.Decode(r, maxRequestBytes, &req); err != nil {
-			envelope.Error(w, r, err)
-			return
-		}
-		ids, err := l.list(r.Context(), req.UserID)
-		if err != nil {
-			envelope.Error(w, r, err)
-			return
-		}
-		envelope.OK(w, favoriteapi.ListReply{Status: envelope.Success, VideoIDs: ids})
-	})
+func list(l *likes) func(context.Context, favoriteapi.ListRequest) (favoriteapi.ListReply, error) {
+	return func(ctx context.Context, req favoriteapi.ListRequest) (favoriteapi.ListReply, error) {
+		ids, err := l.list(ctx, req.UserID)
+		return favoriteapi.ListReply{Status: envelope.Success, VideoIDs: ids}, err
+	}
 }

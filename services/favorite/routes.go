@@ -17,9 +17,9 @@ const routeFavoriteChanged = "/events/favorite-changed"
 // newServer lists every route of the favorite service; all are internal (sidecar only).
 func newServer(log *zap.Logger, appToken string, l *likes, persist func(context.Context, favoriteapi.Changed) error) http.Handler {
 	r := mux.NewRouter()
-	r.Handle("/"+favoriteapi.MethodApply, handleApply(l)).Methods(http.MethodPost)
-	r.Handle("/"+favoriteapi.MethodSummary, handleSummary(l)).Methods(http.MethodPost)
-	r.Handle("/"+favoriteapi.MethodList, handleList(l)).Methods(http.MethodPost)
+	r.Handle("/"+favoriteapi.MethodApply, server.Method(apply(l))).Methods(http.MethodPost)
+	r.Handle("/"+favoriteapi.MethodSummary, server.Method(summary(l))).Methods(http.MethodPost)
+	r.Handle("/"+favoriteapi.MethodList, server.Method(list(l))).Methods(http.MethodPost)
 	r.Handle("/dapr/subscribe", events.ListHandler(
 		events.Subscribe(favoriteapi.TopicFavoriteChanged, routeFavoriteChanged),
 	)).Methods(http.MethodGet)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/doutok/doutok/services/internal/envelope"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/pgdb"
@@ -62,7 +63,7 @@ func (s *store) save(ctx context.Context, batch []favoriteapi.Changed) error {
 
 // summary answers from persisted likes only: the fallback when the state store is down.
 func (s *store) summary(ctx context.Context, req favoriteapi.SummaryRequest) (favoriteapi.SummaryReply, error) {
-	reply := favoriteapi.SummaryReply{Videos: map[int64]favoriteapi.VideoLikes{}, Users: map[int64]favoriteapi.UserLikes{}}
+	reply := favoriteapi.SummaryReply{Status: envelope.Success, Videos: map[int64]favoriteapi.VideoLikes{}, Users: map[int64]favoriteapi.UserLikes{}}
 	videoCounts, err := pgdb.CountsByID(ctx, s.db, selectVideoCounts, pq.Array(req.VideoIDs))
 	if err != nil {
 		return reply, err

@@ -29,7 +29,6 @@ import (
 )
 
 const (
-	maxRequestBytes = 64 << 10
 	// newestPageKey caches the first page, which almost every session opens.
 	newestPageKey = "feed:newest-page"
 	cacheTTL      = "3600"
@@ -293,35 +292,10 @@ func (t *timeline) keepVersionPublished(ctx context.Context, interval time.Durat
 	}
 }
 
-func handlePage(t *timeline) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req feedapi.PageRequest
-		if err := envelope.Decode(r, maxRequestBytes, &req); err != nil {
-			envelope.Error(w, r, err)
-			return
-		}
-		reply, err := t.pageReply(r.Context(), req)
-		if err != nil {
-			envelope.Error(w, r, err)
-			return
-		}
-		envelope.OK(w, reply)
-	})
-}
-
-func handleIndex(t *timeline) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var v publishapi.Video
-		if err := envelope.Decode(r, maxRequestBytes, &v); err != nil {
-			envelope.Error(w, r, err)
-			return
-		}
-		if err := t.add(r.Context(), v); err != nil {
-			envelope.Error(w, r, err)
-			return
-		}
-		envelope.OK(w, envelope.Success)
-	})
+func index(t *timeline) func(context.Context, publishapi.Video) (envelope.Status, error) {
+	return func(ctx context.Context, v publishapi.Video) (envelope.Status, error) {
+		return envelope.Success, t.add(ctx, v)
+	}
 }
 
 // onVideoPublished is the durable path onto the timeline: it repeats the index call's work

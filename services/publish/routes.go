@@ -15,9 +15,9 @@ import (
 func newServer(log *zap.Logger, appToken string, st *store, up *uploader) http.Handler {
 	r := mux.NewRouter()
 	r.Handle("/"+publishapi.MethodUpload, handleUpload(up)).Methods(http.MethodPost)
-	r.Handle("/"+publishapi.MethodByAuthor, handleByAuthor(st)).Methods(http.MethodPost)
-	r.Handle("/"+publishapi.MethodWorkCounts, handleWorkCounts(st)).Methods(http.MethodPost)
-	r.Handle("/"+publishapi.MethodByIDs, handleByIDs(st)).Methods(http.MethodPost)
+	r.Handle("/"+publishapi.MethodByAuthor, server.Method(byAuthor(st))).Methods(http.MethodPost)
+	r.Handle("/"+publishapi.MethodWorkCounts, server.Method(workCounts(st))).Methods(http.MethodPost)
+	r.Handle("/"+publishapi.MethodByIDs, server.Method(byIDs(st))).Methods(http.MethodPost)
 	r.Handle("/dapr/subscribe", events.ListHandler()).Methods(http.MethodGet)
 	r.Handle(server.HealthPath, server.Healthz()).Methods(http.MethodGet)
 	return server.Internal(log, appToken, r)

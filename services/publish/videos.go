@@ -1,70 +1,39 @@
 package main
 
 import (
-	"net/http"
+	"context"
 
-	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/envelope"
 	"github.com/doutok/doutok/services/internal/publishapi"
+	"github.com/doutok/doutok/services/internal/server"
 )
-
-const maxRequestBytes = 64 << 10
 
 // maxBatch bounds the ids of one batch request.
 const maxBatch = 1000
 
-func handleByAuthor(st *store) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req publishapi.ByAuthorRequest
-		if err := envelope.Decode(r, maxRequestBytes, &req); err != nil {
-			envelope.Error(w, r, err)
-			return
-		}
-		videos, err := st.byAuthor(r.Context(), req.AuthorID)
-		if err != nil {
-			envelope.Error(w, r, err)
-			return
-		}
-		envelope.OK(w, publishapi.VideosReply{Status: envelope.Success, Videos: videos})
-	})
+func byAuthor(st *store) func(context.Context, publishapi.ByAuthorRequest) (publishapi.VideosReply, error) {
+	return func(ctx context.Context, req publishapi.ByAuthorRequest) (publishapi.VideosReply, error) {
+		videos, err := st.byAuthor(ctx, req.AuthorID)
+		return publishapi.VideosReply{Status: envelope.Success, Videos: videos}, err
+	}
 }
 
-func handleByIDs(st *store) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req publishapi.ByIDsRequest
-		if err := envelope.Decode(r, maxRequestBytes, &req); err != nil {
-			envelope.Error(w, r, err)
-			return
+func byIDs(st *store) func(context.Context, publishapi.ByIDsRequest) (publishapi.VideosReply, error) {
+	return func(ctx context.Context, req publishapi.ByIDsRequest) (publishapi.VideosReply, error) {
+		if err := server.LimitBatch(len(req.IDs), maxBatch); err != nil {
+			return publishapi.VideosReply{}, err
 		}
-		if len(req.IDs) > maxBatch {
-			envelope.Error(w, r, apperr.Newf(apperr.InvalidParameter, "at most %d ids per request", maxBatch))
-			return
-		}
-		videos, err := st.byIDs(r.Context(), req.IDs)
-		if err != nil {
-			envelope.Error(w, r, err)
-			return
-		}
-		envelope.OK(w, publishapi.VideosReply{Status: envelope.Success, Videos: videos})
-	})
+		videos, err := st.byIDs(ctx, req.IDs)
+		return publishapi.VideosReply{Status: envelope.Success, Videos: videos}, err
+	}
 }
 
-func handleWorkCounts(st *store) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req publishapi.WorkCountsRequest
-		if err := envelope.Decode(r, maxRequestBytes, &req); err != nil {
-			envelope.Error(w, r, err)
-			return
+func workCounts(st *store) func(context.Context, publishapi.WorkCountsRequest) (publishapi.WorkCountsReply, error) {
+	return func(ctx context.Context, req publishapi.WorkCountsRequest) (publishapi.WorkCountsReply, error) {
+		if err := server.LimitBatch(len(req.AuthorIDs), maxBatch); err != nil {
+			return publishapi.WorkCountsReply{}, err
 		}
-		if len(req.AuthorIDs) > maxBatch {
-			envelope.Error(w, r, apperr.Newf(apperr.InvalidParameter, "at most %d author ids per request", maxBatch))
-			return
-		}
-		counts, err := st.workCounts(r.Context(), req.AuthorIDs)
-		if err != nil {
-			envelope.Error(w, r, err)
-			return
-		}
-		envelope.OK(w, publishapi.WorkCountsReply{Status: envelope.Success, Counts: counts})
-	})
+		counts, err := st.workCounts(ctx, req.AuthorIDs)
+		return publishapi.WorkCountsReply{Status: envelope.Success, Counts: counts}, err
+	}
 }

@@ -1,9 +1,9 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"errors"
-	"net/http"
 	"unicode"
 	"unicode/utf8"
 
@@ -11,6 +11,7 @@ import (
 
 	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/envelope"
+	"github.com/doutok/doutok/services/internal/server"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
 
@@ -19,7 +20,6 @@ const (
 	minPasswordBytes = 6
 	maxPasswordBytes = 32 // bcrypt reads at most 72 bytes; 32 keeps us far inside that
 	bcryptCost       = bcrypt.DefaultCost
-	maxRequestBytes  = 64 << 10
 )
 
 // dummyHash is compared against when a username is unknown, so a failed login takes as long
@@ -46,84 +46,55 @@ func validatePassword(password string) error {
 	return nil
 }
 
-func handleRegister(st *store) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var cred userapi.Credentials
-		if err := envelope.Decode(r, maxRequestBytes, &cred); err != nil {
-			envelope.Error(w, r, err)
-			return
-		}
+func register(st *store) func(context.Context, userapi.Credentials) (userapi.AccountReply, error) {
+	return func(ctx context.Context, cred userapi.Credentials) (userapi.AccountReply, error) {
 		if err := validateUsername(cred.Username); err != nil {
-			envelope.Error(w, r, err)
-			return
+			return userapi.AccountReply{}, err
 		}
 		if err := validatePassword(cred.Password); err != nil {
-			envelope.Error(w, r, err)
-			return
+			return userapi.AccountReply{}, err
 		}
 		hash, err := bcrypt.GenerateFromPassword([]byte(cred.Password), bcryptCost)
 		if err != nil {
-			envelope.Error(w, r, err)
-			return
+			return userapi.AccountReply{}, err
 		}
-		id, err := st.createAccount(r.Context(), cred.Username, string(hash))
+		id, err := st.createAccount(ctx, cred.Username, string(hash))
 		if errors.Is(err, errUsernameTaken) {
-			envelope.Error(w, r, apperr.New(apperr.UsernameTaken))
-			return
+			return userapi.AccountReply{}, apperr.New(apperr.UsernameTaken)
 		}
 		if err != nil {
-			envelope.Error(w, r, err)
-			return
+			return userapi.AccountReply{}, err
 		}
-		envelope.OK(w, userapi.AccountReply{Status: envelope.Success, UserID: id})
-	})
+		return userapi.AccountReply{Status: envelope.Success, UserID: id}, nil
+	}
 }
 
-func handleLogin(st *store) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var cred userapi.Credentials
-		if err := envelope.Decode(r, maxRequestBytes, &cred); err != nil {
-			envelope.Error(w, r, err)
-			return
-		}
+func login(st *store) func(context.Context, userapi.Credentials) (userapi.AccountReply, error) {
+	return func(ctx context.Context, cred userapi.Credentials) (userapi.AccountReply, error) {
 		if cred.Username == "" || cred.Password == "" {
-			envelope.Error(w, r, apperr.Newf(apperr.InvalidParameter, "username and password are required"))
-			return
+			return userapi.AccountReply{}, apperr.Newf(apperr.InvalidParameter, "username and password are required")
 		}
-		id, hash, err := st.credentials(r.Context(), cred.Username)
+		id, hash, err := st.credentials(ctx, cred.Username)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(cred.Password))
-			envelope.Error(w, r, apperr.New(apperr.LoginFailed))
-			return
+			return userapi.AccountReply{}, apperr.New(apperr.LoginFailed)
 		case err != nil:
-			envelope.Error(w, r, err)
-			return
+			return userapi.AccountReply{}, err
 		}
 		if bcrypt.CompareHashAndPassword([]byte(hash), []byte(cred.Password)) != nil {
-			envelope.Error(w, r, apperr.New(apperr.LoginFailed))
-			return
+			return userapi.AccountReply{}, apperr.New(apperr.LoginFailed)
 		}
-		envelope.OK(w, userapi.AccountReply{Status: envelope.Success, UserID: id})
-	})
+		return userapi.AccountReply{Status: envelope.Success, UserID: id}, nil
+	}
 }
 
-func handleProfiles(st *store) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req userapi.ProfilesRequest
-		if err := envelope.Decode(r, maxRequestBytes, &req); err != nil {
-			envelope.Error(w, r, err)
-			return
+func profiles(st *store) func(context.Context, userapi.ProfilesRequest) (userapi.ProfilesReply, error) {
+	return func(ctx context.Context, req userapi.ProfilesRequest) (userapi.ProfilesReply, error) {
+		if err := server.LimitBatch(len(req.IDs), userapi.MaxBatch); err != nil {
+			return userapi.ProfilesReply{}, err
 		}
-		if len(req.IDs) > userapi.MaxBatch {
-			envelope.Error(w, r, apperr.Newf(apperr.InvalidParameter, "at most %d ids per request", userapi.MaxBatch))
-			return
-		}
-		profiles, err := st.profiles(r.Context(), req.IDs)
-		if err != nil {
-			envelope.Error(w, r, err)
-			return
-		}
-		envelope.OK(w, userapi.ProfilesReply{Status: envelope.Success, Profiles: profiles})
-	})
+		profiles, err := st.profiles(ctx, req.IDs)
+		return userapi.ProfilesReply{Status: envelope.Success, Profiles: profiles}, err
+	}
 }

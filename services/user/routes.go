@@ -14,9 +14,9 @@ import (
 // own sidecar, presenting the app API token, may call them.
 func newServer(log *zap.Logger, appToken string, st *store) http.Handler {
 	r := mux.NewRouter()
-	r.Handle("/"+userapi.MethodRegister, handleRegister(st)).Methods(http.MethodPost)
-	r.Handle("/"+userapi.MethodLogin, handleLogin(st)).Methods(http.MethodPost)
-	r.Handle("/"+userapi.MethodProfiles, handleProfiles(st)).Methods(http.MethodPost)
+	r.Handle("/"+userapi.MethodRegister, server.Method(register(st))).Methods(http.MethodPost)
+	r.Handle("/"+userapi.MethodLogin, server.Method(login(st))).Methods(http.MethodPost)
+	r.Handle("/"+userapi.MethodProfiles, server.Method(profiles(st))).Methods(http.MethodPost)
 	r.Handle(server.HealthPath, server.Healthz()).Methods(http.MethodGet)
 	return server.Internal(log, appToken, r)
 }

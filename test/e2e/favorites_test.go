@@ -192,7 +192,7 @@ func TestFavoriteListIsMostRecentlyLikedFirst(t *testing.T) {
 
 func openDB(t *testing.T) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("postgres", stackCf.DatabaseURLFor())
+	db, err := sql.Open("postgres", stackCf.DatabaseURL())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -153,7 +153,7 @@ func (s *Stack) createDatabase(ctx context.Context) error {
 }
 
 // DatabaseURL is the connection string services use.
-func (s *Stack) DatabaseURL() string { return s.cfg.DatabaseURLFor() }
+func (s *Stack) DatabaseURL() string { return s.cfg.DatabaseURL() }
 
 // startRedis runs Redis on loopback with an append-only file, so pub/sub streams and cached state
 // survive a restart.

@@ -365,7 +365,7 @@ func (s *Stack) PID(name string) int {
 }
 
 // DatabaseURLFor returns the connection string of the project database for a tool or test.
-func (c Config) DatabaseURLFor() string {
+func (c Config) DatabaseURL() string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.PostgresPort, Database)
 }
 

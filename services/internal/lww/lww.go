@@ -322,7 +322,10 @@ func NewBuckets(raw map[string]json.RawMessage) *Buckets {
 }
 
 // Count returns id's count in the prefix's buckets; 0 when none was recorded.
-func (b *Buckets) Count(prefix string, id int64) int64 {
+func (b *Buckets) Count(prefix string, id int64) int64 { return b.Counter(prefix, id).Value }
+
+// Counter returns id's counter, with the Seq it was copied at, in the prefix's buckets.
+func (b *Buckets) Counter(prefix string, id int64) Counter {
 	key := BucketKey(prefix, id)
 	c, ok := b.decoded[key]
 	if !ok {
@@ -331,7 +334,7 @@ func (b *Buckets) Count(prefix string, id int64) int64 {
 		}
 		b.decoded[key] = c
 	}
-	return c.Entries[id].Value
+	return c.Entries[id]
 }
 
 // Set decodes the set stored at key; an absent key is the empty set.

@@ -46,15 +46,6 @@ func String(r *http.Request, name string) string {
 	return r.FormValue(name)
 }
 
-// RequiredString returns a parameter that must be present and non-empty.
-func RequiredString(r *http.Request, name string) (string, error) {
-	v := r.FormValue(name)
-	if v == "" {
-		return "", apperr.Newf(apperr.InvalidParameter, "%s is required", name)
-	}
-	return v, nil
-}
-
 // ID returns a required ID parameter: a positive integer below MaxID.
 func ID(r *http.Request, name string) (int64, error) {
 	raw := r.FormValue(name)

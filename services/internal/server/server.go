@@ -124,3 +124,32 @@ func UseEnvelopeFallbacks(r *mux.Router) {
 		envelope.Error(w, req, apperr.New(apperr.MethodNotAllowed))
 	})
 }
+
+// maxMethodBytes bounds the JSON body of an internal method call.
+const maxMethodBytes = 1 << 20
+
+// Method adapts an internal JSON method: it decodes the request body into a Req, calls handle,
+// and answers its reply (which embeds envelope.Status) or its error as the envelope.
+func Method[Req, Reply any](handle func(context.Context, Req) (Reply, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req Req
+		if err := envelope.Decode(r, maxMethodBytes, &req); err != nil {
+			envelope.Error(w, r, err)
+			return
+		}
+		reply, err := handle(r.Context(), req)
+		if err != nil {
+			envelope.Error(w, r, err)
+			return
+		}
+		envelope.OK(w, reply)
+	})
+}
+
+// LimitBatch refuses a batch request of more than max ids.
+func LimitBatch(n, max int) error {
+	if n > max {
+		return apperr.Newf(apperr.InvalidParameter, "at most %d ids per request", max)
+	}
+	return nil
+}
