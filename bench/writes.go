@@ -12,10 +12,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+	"golang.org/x/sync/errgroup"
 )
 
 const (
@@ -28,28 +28,15 @@ const (
 // accounts registers n users, a few at a time, and returns their tokens.
 func (h *harness) accounts(prefix string, n int) ([]string, error) {
 	tokens := make([]string, n)
-	errs := make(chan error, n)
-	sem := make(chan struct{}, 8)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(8)
 	for i := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			_, tok, err := h.account(fmt.Sprintf("%s_%03d", prefix, i))
-			tokens[i] = tok
-			errs <- err
-		}()
+		g.Go(func() (err error) {
+			_, tokens[i], err = h.account(fmt.Sprintf("%s_%03d", prefix, i))
+			return err
+		})
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return tokens, nil
+	return tokens, g.Wait()
 }
 
 // videoRange returns the smallest and largest video id.
@@ -218,31 +205,22 @@ func (h *harness) commentList(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	errs := make(chan error, commentsOnVideo)
-	sem := make(chan struct{}, 16)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(16)
 	for i := range commentsOnVideo {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
+		g.Go(func() error {
 			q := url.Values{"video_id": {strconv.FormatInt(hi, 10)}, "action_type": {"1"},
 				"comment_text": {fmt.Sprintf("comment number %d, with a little text to make it look real", i)},
 				"token":        {tokens[i%len(tokens)]}}
 			resp, err := http.Post(h.base+"/douyin/comment/action/?"+q.Encode(), "", nil)
-			if err == nil {
-				resp.Body.Close()
+			if err != nil {
+				return err
 			}
-			errs <- err
-		}()
+			return resp.Body.Close()
+		})
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			return err
-		}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	listURL := fmt.Sprintf("%s/douyin/comment/list/?video_id=%d&token=%s", h.base, hi, tokens[0])
 	if _, err := wrk(listURL, warmup); err != nil {

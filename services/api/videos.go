@@ -107,7 +107,8 @@ func handleFeed(feed *feedapi.Client, c *composer, newest *newestPageCache) acti
 }
 
 // handlePublishList serves a user's videos, newest first.
-// Invocations: 5 (publish: the videos; then user, publish, favorite and comment in parallel).
+// Invocations: 5 (publish: the videos; then user, publish, favorite and comment in parallel), or
+// 2 for a user without videos (publish, then user: does the user exist).
 func handlePublishList(publish *publishapi.Client, c *composer) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		authorID, err := params.ID(r, "user_id")
@@ -119,12 +120,12 @@ func handlePublishList(publish *publishapi.Client, c *composer) action {
 			return nil, err
 		}
 		if len(videos) == 0 {
-			// Nothing to render, but an unknown user is still an error.
-			users, err := c.users(r.Context(), viewer, []int64{authorID})
+			// Nothing to render, but an unknown user is still an error: one profile lookup tells.
+			profiles, err := c.accounts.Profiles(r.Context(), []int64{authorID})
 			if err != nil {
 				return nil, err
 			}
-			if _, ok := users[authorID]; !ok {
+			if _, ok := profiles[authorID]; !ok {
 				return nil, apperr.New(apperr.UserNotFound)
 			}
 		}
