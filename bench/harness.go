@@ -26,10 +26,11 @@ import (
 )
 
 type harness struct {
-	stack *devstack.Stack
-	cfg   devstack.Config
-	base  string
-	work  string
+	stack  *devstack.Stack
+	cfg    devstack.Config
+	base   string
+	work   string
+	seeded bool
 }
 
 func machine() string {
@@ -173,6 +174,10 @@ func (h *harness) uploadMemory(ctx context.Context) error {
 // files keep every play_url and cover_url working). Uploading 2,000 videos through ffmpeg would
 // take longer than the measurement.
 func (h *harness) seed(ctx context.Context) error {
+	if h.seeded {
+		return nil
+	}
+	h.seeded = true
 	clip := filepath.Join(h.work, "clip.mp4")
 	if err := ffmpeg("-f", "lavfi", "-i", "testsrc2=size=540x960:rate=25", "-t", "2", "-c:v", "libx264",
 		"-preset", "ultrafast", "-pix_fmt", "yuv420p", clip); err != nil {

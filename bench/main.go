@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/doutok/doutok/tools/devstack"
@@ -77,17 +78,36 @@ func run() error {
 	h := &harness{stack: stack, cfg: cfg, base: stack.PublicURL(), work: dataDir}
 
 	fmt.Printf("machine: %s\n\n", machine())
-	if err := h.uploadMemory(ctx); err != nil {
-		return fmt.Errorf("upload stage: %w", err)
+	stages := []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"upload", h.uploadMemory},
+		{"feed", h.feedThroughput},
+		{"likes", h.likeThroughput},
+		{"comments", h.commentList},
 	}
-	if err := h.feedThroughput(ctx); err != nil {
-		return fmt.Errorf("feed stage: %w", err)
-	}
-	if err := h.likeThroughput(ctx); err != nil {
-		return fmt.Errorf("like stage: %w", err)
-	}
-	if err := h.commentList(ctx); err != nil {
-		return fmt.Errorf("comment stage: %w", err)
+	only := selectedStages(os.Getenv("BENCH_STAGES"))
+	for _, s := range stages {
+		if only != nil && !only[s.name] {
+			continue
+		}
+		if err := s.run(ctx); err != nil {
+			return fmt.Errorf("%s stage: %w", s.name, err)
+		}
 	}
 	return nil
+}
+
+// selectedStages reads BENCH_STAGES ("likes" or "feed,likes"): the stages to run while working on
+// one of them. Empty means all. The likes and comments stages seed the videos they need.
+func selectedStages(list string) map[string]bool {
+	if list == "" {
+		return nil
+	}
+	only := map[string]bool{}
+	for _, name := range strings.Split(list, ",") {
+		only[strings.TrimSpace(name)] = true
+	}
+	return only
 }

@@ -103,6 +103,9 @@ func (h *harness) streamBacklog(topic, group string) (int64, error) {
 }
 
 func (h *harness) likeThroughput(ctx context.Context) error {
+	if err := h.seed(ctx); err != nil {
+		return err
+	}
 	tokens, err := h.accounts("bench_liker", likers)
 	if err != nil {
 		return err
@@ -197,6 +200,9 @@ func (h *harness) sameRateComparison(tokens []string, lo, hi int64) error {
 
 // commentList measures the comment list of a video with commentsOnVideo comments.
 func (h *harness) commentList(ctx context.Context) error {
+	if err := h.seed(ctx); err != nil {
+		return err
+	}
 	tokens, err := h.accounts("bench_commenter", 20)
 	if err != nil {
 		return err

@@ -96,6 +96,8 @@ type Store struct {
 	// of a key nobody else changed since skips its read: one sidecar round trip instead of two.
 	// A stale entry only costs a failed write and the usual read.
 	Recent *Recent
+	// Combine, if set, lets concurrent updates of one key in this process share one write.
+	Combine *Combiner
 }
 
 // Recent remembers recently written values, bounded in size.
@@ -145,6 +147,99 @@ func (r *Recent) forget(key string) {
 	delete(r.entries, key)
 }
 
+// Combiner merges concurrent updates of one key made by one process: the first caller writes
+// the key; whoever arrives meanwhile waits, and the next write applies all of them together.
+// Without it, concurrent updates of a hot key (a counters bucket every like touches) fail each
+// other's compare-and-swap and retry with a read; with it a key takes one write per round trip
+// however many updates are waiting, and in-process writers never conflict. Other processes are
+// still kept apart by the ETag check.
+type Combiner struct {
+	mu sync.Mutex
+	// pending holds, per key being written, the updates waiting for its next write. A key is
+	// present exactly while some goroutine is writing it.
+	pending map[string][]*update
+}
+
+// NewCombiner returns an empty Combiner.
+func NewCombiner() *Combiner { return &Combiner{pending: map[string][]*update{}} }
+
+// update is one caller's change of a key, type-erased so that one write can carry several.
+type update struct {
+	fresh  func() any      // a new zero value (*T) to decode into
+	change func(any) error // the caller's change, applied to the *T
+	value  any             // the *T the successful write stored (shared: read only)
+	err    error           // the change's own error
+	done   chan struct{}   // closed when the write that carried it ended
+	failed error           // that write's error
+}
+
+// combineWriteTimeout bounds one shared write: it runs for several callers, so it cannot use
+// any one caller's deadline.
+const combineWriteTimeout = 10 * time.Second
+
+// submit queues u for key's next write, writing it itself when nobody else is.
+func (c *Combiner) submit(ctx context.Context, st Store, key string, u *update) error {
+	u.done = make(chan struct{})
+	c.mu.Lock()
+	queue, writing := c.pending[key]
+	c.pending[key] = append(queue, u)
+	c.mu.Unlock()
+	if !writing {
+		c.writeNext(context.WithoutCancel(ctx), st, key)
+		c.handOver(ctx, st, key)
+	}
+	select {
+	case <-u.done:
+		return errors.Join(u.failed, u.err)
+	case <-ctx.Done():
+		// The update may still be written: like any write whose answer was lost.
+		return ctx.Err()
+	}
+}
+
+// writeNext writes every update waiting on key in one compare-and-swap.
+func (c *Combiner) writeNext(ctx context.Context, st Store, key string) {
+	c.mu.Lock()
+	batch := c.pending[key]
+	c.pending[key] = []*update{} // still present: this goroutine is the key's writer
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, combineWriteTimeout)
+	defer cancel()
+	err := st.write(ctx, key, batch)
+	for _, u := range batch {
+		u.failed = err
+		close(u.done)
+	}
+}
+
+// handOver ends the caller's turn as key's writer: updates that arrived during its write are
+// written by a goroutine of their own, so no caller waits for more than its own write.
+func (c *Combiner) handOver(ctx context.Context, st Store, key string) {
+	if c.release(key) {
+		return
+	}
+	go func() {
+		ctx := context.WithoutCancel(ctx)
+		for {
+			c.writeNext(ctx, st, key)
+			if c.release(key) {
+				return
+			}
+		}
+	}()
+}
+
+// release gives up writing key if nothing is waiting, and reports whether it did.
+func (c *Combiner) release(key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.pending[key]) > 0 {
+		return false
+	}
+	delete(c.pending, key)
+	return true
+}
+
 // maxAttempts bounds the compare-and-swap loop of one update: enough for hundreds of writers
 // on one key, finite so that an outage surfaces as an error.
 const maxAttempts = 200
@@ -154,54 +249,80 @@ var ErrUnchanged = errors.New("unchanged")
 
 // Update reads key into a fresh T, calls change, and writes the result back only if the key did
 // not change meanwhile, retrying from the read otherwise. change returns ErrUnchanged to skip the
-// write. The value seen by the successful attempt is returned.
+// write; when it returns another error it must leave the value as it found it, because with a
+// Combiner other callers' changes of the same value may still be written. The value stored by
+// the successful write is returned; it may be shared with concurrent callers, so it is for
+// reading only.
 func Update[T any](ctx context.Context, st Store, key string, change func(*T) error) (T, error) {
+	u := &update{
+		fresh: func() any { return new(T) },
+		change: func(v any) error {
+			p, ok := v.(*T)
+			if !ok {
+				return fmt.Errorf("%s is updated as two different types", key)
+			}
+			return change(p)
+		},
+	}
+	var err error
+	if st.Combine != nil {
+		err = st.Combine.submit(ctx, st, key, u)
+	} else if err = st.write(ctx, key, []*update{u}); err == nil {
+		err = u.err
+	}
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return *u.value.(*T), nil
+}
+
+// write applies a batch of updates of one key with compare-and-swap, retrying from a fresh read
+// when the key changed meanwhile. Each update's own error is left in its err; the error returned
+// is the batch's (the key could not be read, decoded or written).
+func (st Store) write(ctx context.Context, key string, batch []*update) error {
 	var lastErr error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		var v T
-		var raw []byte
-		etag := ""
-		if remembered, ok := st.Recent.get(key); ok && attempt == 0 {
-			raw, etag = remembered.value, remembered.etag
-		} else {
-			item, err := st.SDK.GetState(ctx, st.Name, key, nil)
-			if err != nil {
-				lastErr = err
-				if !sleep(ctx, attempt) {
-					break
-				}
-				continue
+		raw, etag, err := st.read(ctx, key, attempt == 0)
+		if err != nil {
+			lastErr = err
+			if !sleep(ctx, attempt) {
+				break
 			}
-			if item != nil && len(item.Value) > 0 {
-				raw, etag = item.Value, item.Etag
-			}
+			continue
 		}
+		v := batch[0].fresh()
 		if raw != nil {
-			if err := json.Unmarshal(raw, &v); err != nil {
-				return v, fmt.Errorf("decode %s: %w", key, err)
+			if err := json.Unmarshal(raw, v); err != nil {
+				return fmt.Errorf("decode %s: %w", key, err)
 			}
 		}
-		if err := change(&v); err != nil {
-			if errors.Is(err, ErrUnchanged) {
-				return v, nil
+		changed := false
+		for _, u := range batch {
+			u.value, u.err = v, u.change(v)
+			switch {
+			case u.err == nil:
+				changed = true
+			case errors.Is(u.err, ErrUnchanged):
+				u.err = nil
 			}
-			return v, err
+		}
+		if !changed {
+			return nil
 		}
 		next, err := json.Marshal(v)
 		if err != nil {
-			return v, err
+			return err
 		}
 		// First-write concurrency: with an ETag the write succeeds only if the key is unchanged;
 		// without one (a new key) only if the key still does not exist.
 		err = st.SDK.SaveStateWithETag(ctx, st.Name, key, next, etag, nil, dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite))
 		if err == nil {
-			if etag != "" {
-				if n, convErr := strconv.Atoi(etag); convErr == nil {
-					// The Redis store's ETag is a version counter that each write increments.
-					st.Recent.put(key, recentEntry{value: next, etag: strconv.Itoa(n + 1)})
-				}
+			if n, convErr := strconv.Atoi(etag); convErr == nil && etag != "" {
+				// The Redis store's ETag is a version counter that each write increments.
+				st.Recent.put(key, recentEntry{value: next, etag: strconv.Itoa(n + 1)})
 			}
-			return v, nil
+			return nil
 		}
 		st.Recent.forget(key)
 		lastErr = err
@@ -209,8 +330,25 @@ func Update[T any](ctx context.Context, st Store, key string, change func(*T) er
 			break
 		}
 	}
-	var zero T
-	return zero, fmt.Errorf("update %s: %w", key, lastErr)
+	return fmt.Errorf("update %s: %w", key, lastErr)
+}
+
+// read returns key's value and ETag (nil and "" for an absent key), from this process's memory
+// of its own last write when remembered is allowed and there is one.
+func (st Store) read(ctx context.Context, key string, remembered bool) ([]byte, string, error) {
+	if remembered {
+		if e, ok := st.Recent.get(key); ok {
+			return e.value, e.etag, nil
+		}
+	}
+	item, err := st.SDK.GetState(ctx, st.Name, key, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	if item == nil || len(item.Value) == 0 {
+		return nil, "", nil
+	}
+	return item.Value, item.Etag, nil
 }
 
 // sleep backs off a little, with jitter so that contending writers spread out.
@@ -349,10 +487,10 @@ func (b *Buckets) Set(key string) Set {
 // Err reports any value that could not be decoded.
 func (b *Buckets) Err() error { return b.err }
 
-// Open returns the Store for a state store component. It remembers its own writes (Recent) when
-// the store's ETags make that safe; probeKey is a key of the caller's own for the check.
+// Open returns the Store for a state store component. It combines concurrent updates of a key
+// (Combine) and remembers its own writes (Recent) when the store's ETags make that safe; probeKey is a key of the caller's own for the check.
 func Open(ctx context.Context, sdk dapr.Client, name, probeKey string) Store {
-	st := Store{SDK: sdk, Name: name}
+	st := Store{SDK: sdk, Name: name, Combine: NewCombiner()}
 	if CountsWrites(ctx, st, probeKey) {
 		st.Recent = NewRecent(100_000)
 	}
