@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -76,6 +77,36 @@ type likes struct {
 	sdk     dapr.Client
 	store   *store
 	authors *publishapi.Authors
+	done    madeVisible
+}
+
+// madeVisible remembers the changes whose request finished making them visible in this process,
+// so that the consumer (usually the same process) can skip re-reading the hot model for them.
+// It is only a shortcut: a change it does not know (forgotten, made on another replica, or
+// before a restart) gets the full check.
+type madeVisible struct {
+	mu  sync.Mutex
+	ids map[string]struct{}
+}
+
+const madeVisibleMax = 100_000
+
+func (m *madeVisible) add(eventID string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ids == nil || len(m.ids) >= madeVisibleMax {
+		m.ids = map[string]struct{}{} // forget all rather than track age: misses cost a check
+	}
+	m.ids[eventID] = struct{}{}
+}
+
+// take reports whether eventID was made visible here, forgetting it: a redelivery is checked.
+func (m *madeVisible) take(eventID string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.ids[eventID]
+	delete(m.ids, eventID)
+	return ok
 }
 
 // apply handles one like or unlike: the change is announced first (the broker holds it before
@@ -97,7 +128,11 @@ func (l *likes) apply(ctx context.Context, req favoriteapi.ApplyRequest) error {
 	if err := events.Publish(ctx, l.sdk, favoriteapi.TopicFavoriteChanged, change); err != nil {
 		return apperr.Wrap(apperr.Unavailable, err)
 	}
-	return l.makeVisible(ctx, change)
+	if err := l.makeVisible(ctx, change); err != nil {
+		return err
+	}
+	l.done.add(change.EventID)
+	return nil
 }
 
 // makeVisible applies a change to the sets it touches and copies the new counts into their
@@ -162,10 +197,13 @@ func (l *likes) authorSide(ctx context.Context, c favoriteapi.Changed, video lww
 	return lww.AssignCount(ctx, l.hot, receivedPrefix, c.AuthorID, author.total(), author.Seq)
 }
 
-// ensureVisible is the consumer's check that a persisted change is in the hot model: one bulk
-// read in the usual case, where the request already applied it; the full makeVisible only when
-// something is missing (the request died half-way).
+// ensureVisible is the consumer's check that a persisted change is in the hot model: nothing to
+// do when this process's request finished it; otherwise one bulk read, and the full makeVisible
+// only when something is missing (the request died half-way).
 func (l *likes) ensureVisible(ctx context.Context, c favoriteapi.Changed) error {
+	if l.done.take(c.EventID) {
+		return nil
+	}
 	keys := []string{videoKey(c.VideoID), userKey(c.UserID), authorKey(c.AuthorID),
 		lww.BucketKey(videoLikesPrefix, c.VideoID), lww.BucketKey(userLikedPrefix, c.UserID), lww.BucketKey(receivedPrefix, c.AuthorID)}
 	raw, err := lww.GetMany[json.RawMessage](ctx, l.hot, keys)
