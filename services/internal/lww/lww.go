@@ -213,7 +213,8 @@ func (c *Combiner) writeNext(ctx context.Context, st Store, key string) {
 }
 
 // handOver ends the caller's turn as key's writer: updates that arrived during its write are
-// written by a goroutine of their own, so no caller waits for more than its own write.
+// written by a goroutine of their own, so the caller answers as soon as its own write is done,
+// and nobody waits for more than the write in progress plus the one that carries its update.
 func (c *Combiner) handOver(ctx context.Context, st Store, key string) {
 	if c.release(key) {
 		return

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/daprc"
@@ -118,7 +119,12 @@ func (c *Client) ByIDs(ctx context.Context, ids []int64) (map[int64]Video, error
 type Authors struct {
 	client *Client
 	known  sync.Map // video id → author id
+	size   atomic.Int64
 }
+
+// maxKnownVideos bounds the memory (about 100 bytes a video); past it the memory starts over,
+// which only costs a lookup per video liked or commented again.
+const maxKnownVideos = 1_000_000
 
 // NewAuthors returns an Authors that asks client.
 func NewAuthors(client *Client) *Authors { return &Authors{client: client} }
@@ -136,6 +142,9 @@ func (a *Authors) Of(ctx context.Context, videoID int64) (int64, error) {
 	if !ok {
 		return 0, apperr.New(apperr.VideoNotFound)
 	}
-	a.known.Store(videoID, v.AuthorID)
+	if _, loaded := a.known.LoadOrStore(videoID, v.AuthorID); !loaded && a.size.Add(1) > maxKnownVideos {
+		a.known.Clear()
+		a.size.Store(0)
+	}
 	return v.AuthorID, nil
 }
