@@ -33,7 +33,8 @@ const (
 	hotReadTimeout = 300 * time.Millisecond
 )
 
-// The hot read model (no TTL: with the broker it is the truth until the consumer persisted):
+// The hot read model (no TTL: with the broker it is the truth until the consumer persisted;
+// rebuilt from PostgreSQL by restore should the store lose it):
 //
 //	video-<id>           the video's comments, deletions kept as tombstones → the list, deletes
 //	comments-<bucket>    comment counts of videos, copied from video-<id> → comment_count
@@ -41,6 +42,10 @@ const (
 // The state store is shared by the services, so every key starts with the owner's name; the
 // buckets are the published read model (commentapi).
 func videoKey(id int64) string { return "comment:video-" + strconv.FormatInt(id, 10) }
+
+// hotModelMarker is written once the hot model is complete; without it the model is rebuilt
+// from PostgreSQL (lww.KeepRestored).
+const hotModelMarker = "comment:hot-model"
 
 const countsPrefix = commentapi.CommentCountsBucket
 
@@ -195,6 +200,12 @@ func (s *comments) makeVisible(ctx context.Context, change commentapi.Changed) e
 		return apperr.Wrap(apperr.Unavailable, err)
 	}
 	return nil
+}
+
+// restore puts every persisted comment back into the hot model after the state store lost it
+// (lww.KeepRestored).
+func (s *comments) restore(ctx context.Context) (int, error) {
+	return lww.Replay(ctx, s.store.eachChange, s.makeVisible)
 }
 
 func (s *comments) videoSet(ctx context.Context, videoID int64) (commentSet, error) {

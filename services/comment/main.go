@@ -30,5 +30,6 @@ func run(ctx context.Context, getenv server.Getenv) error {
 	}
 	persisted := groupcommit.New(svc.Log, st.save)
 	go persisted.Run(ctx)
+	go lww.KeepRestored(ctx, s.hot, hotModelMarker, lww.RestoreCheckInterval, svc.Log, s.restore)
 	return svc.Serve(ctx, newServer(svc.Log, svc.AppToken(), s, persisted.Commit))
 }

@@ -29,6 +29,7 @@ const (
 		WHERE video_id = $1 AND NOT deleted ORDER BY created_at DESC, id DESC`
 	selectComment = `SELECT id, video_id, user_id, content, created_at, deleted FROM comments WHERE id = $1`
 	selectCounts  = `SELECT video_id, count(*) FROM comments WHERE NOT deleted AND video_id = ANY($1) GROUP BY video_id`
+	selectAll     = `SELECT id, video_id, user_id, content, created_at, deleted FROM comments`
 )
 
 type store struct{ db *sql.DB }
@@ -103,4 +104,13 @@ func (s *store) counts(ctx context.Context, videoIDs []int64) (map[int64]int64, 
 		out[id] = found[id]
 	}
 	return out, nil
+}
+
+// eachChange calls fn with every persisted comment as a change: an addition, or a deletion.
+func (s *store) eachChange(ctx context.Context, fn func(commentapi.Changed)) error {
+	return pgdb.Each(ctx, s.db, selectAll, func(rows *sql.Rows) (commentapi.Changed, error) {
+		var c commentapi.Changed
+		err := rows.Scan(&c.Comment.ID, &c.Comment.VideoID, &c.Comment.UserID, &c.Comment.Content, &c.Comment.CreatedAt, &c.Deleted)
+		return c, err
+	}, fn)
 }

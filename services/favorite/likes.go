@@ -41,7 +41,8 @@ const hotReadTimeout = 300 * time.Millisecond
 //	received-<bucket> total_favorited of users, copied from author-<id>
 //
 // The keys have no TTL: together with the broker they are the truth until the consumer has
-// persisted a change, so they are not a cache that may forget.
+// persisted a change, so they are not a cache that may forget. Should the store lose them all,
+// they are rebuilt from PostgreSQL (restore).
 //
 // The state store is shared by the services, so every key starts with the owner's name; the
 // buckets and user-<id> are the published read model (favoriteapi).
@@ -49,6 +50,10 @@ func videoKey(id int64) string  { return "favorite:video-" + strconv.FormatInt(i
 func authorKey(id int64) string { return "favorite:author-" + strconv.FormatInt(id, 10) }
 
 var userKey = favoriteapi.UserLikesKey
+
+// hotModelMarker is written once the hot model is complete; without it the model is rebuilt
+// from PostgreSQL (lww.KeepRestored).
+const hotModelMarker = "favorite:hot-model"
 
 const (
 	videoLikesPrefix = favoriteapi.VideoLikesBucket
@@ -98,6 +103,12 @@ func (m *madeVisible) add(eventID string) {
 		m.ids = map[string]struct{}{} // forget all rather than track age: misses cost a check
 	}
 	m.ids[eventID] = struct{}{}
+}
+
+func (m *madeVisible) forgetAll() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.ids = nil
 }
 
 // take reports whether eventID was made visible here, forgetting it: a redelivery is checked.
@@ -235,6 +246,14 @@ func (l *likes) ensureVisible(ctx context.Context, c favoriteapi.Changed) error 
 		return nil
 	}
 	return l.makeVisible(ctx, c)
+}
+
+// restore puts every persisted change back into the hot model after the state store lost it
+// (lww.KeepRestored). Changes in flight then get the consumer's full check, since what this
+// process made visible may be gone.
+func (l *likes) restore(ctx context.Context) (int, error) {
+	l.done.forgetAll()
+	return lww.Replay(ctx, l.store.eachChange, l.makeVisible)
 }
 
 // summary answers counts from the counters buckets and the viewer's set, in one bulk read, or

@@ -32,6 +32,7 @@ const (
 	selectUserCounts  = `SELECT user_id, count(*) FROM likes WHERE liked AND user_id = ANY($1) GROUP BY user_id`
 	selectAuthorTotal = `SELECT author_id, count(*) FROM likes WHERE liked AND author_id = ANY($1) GROUP BY author_id`
 	selectLikedVideos = `SELECT video_id FROM likes WHERE liked AND user_id = $1 ORDER BY changed_at DESC, video_id DESC`
+	selectAllLikes    = `SELECT user_id, video_id, author_id, liked, changed_at, event_id FROM likes`
 )
 
 type store struct{ db *sql.DB }
@@ -110,4 +111,13 @@ func latestPerPair(batch []favoriteapi.Changed) []favoriteapi.Changed {
 		out = append(out, c)
 	}
 	return out
+}
+
+// eachChange calls fn with the latest persisted change of every (user, video) pair.
+func (s *store) eachChange(ctx context.Context, fn func(favoriteapi.Changed)) error {
+	return pgdb.Each(ctx, s.db, selectAllLikes, func(rows *sql.Rows) (favoriteapi.Changed, error) {
+		var c favoriteapi.Changed
+		err := rows.Scan(&c.UserID, &c.VideoID, &c.AuthorID, &c.Liked, &c.At, &c.EventID)
+		return c, err
+	}, fn)
 }

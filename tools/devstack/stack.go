@@ -354,6 +354,25 @@ func (s *Stack) WithRedisDown(ctx context.Context, fn func()) error {
 	return s.startRedis(ctx)
 }
 
+// WipeStateStore deletes every key of the state store component (its keys start with the
+// component's name), leaving the broker's streams alone: what a state store that lost its data
+// looks like to the services. It returns how many keys it deleted.
+func (s *Stack) WipeStateStore(ctx context.Context) (int, error) {
+	const script = `local keys = redis.call('KEYS', ARGV[1])
+for i = 1, #keys, 500 do redis.call('DEL', unpack(keys, i, math.min(i + 499, #keys))) end
+return #keys`
+	out, err := exec.CommandContext(ctx, "redis-cli", "-p", strconv.Itoa(s.cfg.RedisPort), "--no-raw",
+		"EVAL", script, "0", "statestore||*").CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("redis-cli: %w: %s", err, out)
+	}
+	var n int
+	if _, err := fmt.Sscanf(string(out), "(integer) %d", &n); err != nil {
+		return 0, fmt.Errorf("redis-cli answered %q", out)
+	}
+	return n, nil
+}
+
 // PID returns the process id of a named process of the stack ("api", "api-dapr", "redis", …), or 0.
 func (s *Stack) PID(name string) int {
 	s.mu.Lock()

@@ -138,6 +138,15 @@ func (r *Recent) put(key string, e recentEntry) {
 	r.entries[key] = e
 }
 
+func (r *Recent) clearAll() {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	clear(r.entries)
+}
+
 func (r *Recent) forget(key string) {
 	if r == nil {
 		return

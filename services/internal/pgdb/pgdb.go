@@ -126,3 +126,21 @@ func IDs(ctx context.Context, db *sql.DB, query string, args ...any) ([]int64, e
 	}
 	return out, rows.Err()
 }
+
+// Each runs query and calls fn with every row, read by scan, as the rows arrive (a whole table
+// never sits in memory).
+func Each[T any](ctx context.Context, db *sql.DB, query string, scan func(*sql.Rows) (T, error), fn func(T)) error {
+	rows, err := db.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return err
+		}
+		fn(v)
+	}
+	return rows.Err()
+}

@@ -1,0 +1,75 @@
+package lww
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+)
+
+// KeepRestored rebuilds a service's hot model from its durable copy whenever the state store has
+// lost it: a Redis that came back empty, a flush, a failover to a replica without the data.
+//
+// The model has no TTL and nothing else would ever fill it again, so readers would see zero
+// counts and nothing liked. marker is a key of the owner's that is written once the model is
+// complete; its absence is the sign of a loss. The check runs at start and then every interval;
+// a state store that cannot be read decides nothing. restore applies every persisted change
+// again (the changes are idempotent, so requests and consumers may keep writing meanwhile) and
+// reports how many it applied. A restore that fails is tried again at the next check.
+func KeepRestored(ctx context.Context, st Store, marker string, interval time.Duration, log *zap.Logger,
+	restore func(context.Context) (int, error)) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		restoreIfLost(ctx, st, marker, log, restore)
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+func restoreIfLost(ctx context.Context, st Store, marker string, log *zap.Logger, restore func(context.Context) (int, error)) {
+	item, err := st.SDK.GetState(ctx, st.Name, marker, nil)
+	if err != nil || (item != nil && len(item.Value) > 0) {
+		return
+	}
+	log.Warn("the hot model is missing from the state store; restoring it from PostgreSQL", zap.String("marker", marker))
+	// What this process remembers writing is gone from the store too.
+	st.Recent.clearAll()
+	start := time.Now()
+	n, err := restore(ctx)
+	if err != nil {
+		log.Error("restoring the hot model failed; trying again at the next check", zap.Int("applied", n), zap.Error(err))
+		return
+	}
+	stamp := []byte(strconv.FormatInt(time.Now().UnixMilli(), 10))
+	if err := st.SDK.SaveState(ctx, st.Name, marker, stamp, nil); err != nil {
+		log.Error("marking the hot model restored failed", zap.Error(err))
+		return
+	}
+	log.Info("hot model restored", zap.Int("changes", n), zap.Duration("took", time.Since(start)))
+}
+
+// RestoreCheckInterval is how often the services look for the loss of their hot model.
+const RestoreCheckInterval = 5 * time.Second
+
+// restoreParallelism is how many changes a restore applies at a time.
+const restoreParallelism = 32
+
+// Replay is a restore function for KeepRestored: it applies every change that each yields with
+// apply, restoreParallelism at a time, and reports how many there were.
+func Replay[T any](ctx context.Context, each func(context.Context, func(T)) error, apply func(context.Context, T) error) (int, error) {
+	var g errgroup.Group
+	g.SetLimit(restoreParallelism)
+	n := 0
+	err := each(ctx, func(change T) {
+		n++
+		g.Go(func() error { return apply(ctx, change) })
+	})
+	return n, errors.Join(err, g.Wait())
+}

@@ -1,0 +1,41 @@
+package lww
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	dapr "github.com/dapr/go-sdk/client"
+	"go.uber.org/zap"
+)
+
+func (c *casStore) SaveState(ctx context.Context, store, key string, data []byte, meta map[string]string, _ ...dapr.StateOption) error {
+	return c.SaveStateWithETag(ctx, store, key, data, c.etagOf(key), meta)
+}
+
+func (c *casStore) etagOf(key string) string {
+	item, _ := c.GetState(context.Background(), "", key, nil)
+	return item.Etag
+}
+
+func TestRestoreRunsOnlyWhenTheMarkerIsGoneAndMarksSuccess(t *testing.T) {
+	backend := newCASStore()
+	st := Store{SDK: backend, Name: "s"}
+	runs := 0
+	restore := func(context.Context) (int, error) { runs++; return 3, nil }
+
+	restoreIfLost(context.Background(), st, "marker", zap.NewNop(), restore)
+	restoreIfLost(context.Background(), st, "marker", zap.NewNop(), restore)
+	if runs != 1 {
+		t.Fatalf("%d restores, want 1: the first writes the marker", runs)
+	}
+
+	delete(backend.values, "marker") // the store lost its data
+	failing := func(context.Context) (int, error) { runs++; return 1, errors.New("database down") }
+	restoreIfLost(context.Background(), st, "marker", zap.NewNop(), failing)
+	restoreIfLost(context.Background(), st, "marker", zap.NewNop(), restore)
+	restoreIfLost(context.Background(), st, "marker", zap.NewNop(), restore)
+	if runs != 3 {
+		t.Fatalf("%d restores, want 3: a failed restore leaves the marker absent and is tried again", runs)
+	}
+}

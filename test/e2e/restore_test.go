@@ -1,0 +1,73 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+)
+
+// The state store loses its data (a Redis that came back empty, a flush): the favorite and
+// comment services notice and rebuild their hot model from PostgreSQL, so counts, "liked" flags
+// and lists come back exactly as they were.
+func TestLostHotModelIsRestoredFromPostgres(t *testing.T) {
+	author, fan, other := register(t, "restauthor"), register(t, "restfan"), register(t, "restother")
+	v := publishedVideo(t, author)
+	like(t, fan, v, 1).expect(t, 200, 0)
+	like(t, other, v, 1).expect(t, 200, 0)
+	like(t, other, v, 2).expect(t, 200, 0)
+	comment(t, fan, v, "still here after the cache is gone").expect(t, 200, 0)
+	var gone struct {
+		Comment commentJSON `json:"comment"`
+	}
+	comment(t, other, v, "deleted before the cache is gone").expect(t, 200, 0).decode(t, &gone)
+	deleteComment(t, other, v, gone.Comment.ID).expect(t, 200, 0)
+
+	db := openDB(t)
+	waitPersisted(t, db, 2, `SELECT count(*) FROM favorite.likes WHERE video_id = $1`, v)
+	waitPersisted(t, db, 1, `SELECT count(*) FROM comment.comments WHERE video_id = $1 AND deleted`, v)
+	waitPersisted(t, db, 1, `SELECT count(*) FROM comment.comments WHERE video_id = $1 AND NOT deleted`, v)
+
+	type view struct {
+		video    counted
+		fan      userCounts
+		liked    []int64
+		comments []commentJSON
+		count    int64
+	}
+	look := func() view {
+		return view{
+			video:    videoAsSeenBy(t, fan, author.ID, v),
+			fan:      userInfo(t, fan, fan.ID),
+			liked:    favoriteList(t, fan, fan.ID),
+			comments: comments(t, fan, v),
+			count:    commentCount(t, fan, author.ID, v),
+		}
+	}
+	same := func(a, b view) bool {
+		return a.video == b.video && a.fan == b.fan && slices.Equal(a.liked, b.liked) &&
+			slices.Equal(a.comments, b.comments) && a.count == b.count
+	}
+	before := look()
+	if before.video.FavoriteCount != 1 || !before.video.IsFavorite || before.video.Author.TotalFavorited != 1 ||
+		before.fan.FavoriteCount != 1 || len(before.comments) != 1 || before.count != 1 {
+		t.Fatalf("before the loss: %+v", before)
+	}
+
+	wiped, err := stack.WipeStateStore(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wiped == 0 {
+		t.Fatal("the state store had no keys to lose")
+	}
+	var now view
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		if now = look(); same(now, before) {
+			return
+		}
+	}
+	t.Fatalf("after losing %d keys, the hot model did not come back:\nbefore %+v\nnow    %+v", wiped, before, now)
+}
