@@ -262,7 +262,8 @@ var ErrUnchanged = errors.New("unchanged")
 // write; when it returns another error it must leave the value as it found it, because with a
 // Combiner other callers' changes of the same value may still be written. The value stored by
 // the successful write is returned; it may be shared with concurrent callers, so it is for
-// reading only.
+// reading only. change must not update the same key itself: with a Combiner it would wait for
+// its own write.
 func Update[T any](ctx context.Context, st Store, key string, change func(*T) error) (T, error) {
 	u := &update{
 		fresh: func() any { return new(T) },
@@ -328,7 +329,7 @@ func (st Store) write(ctx context.Context, key string, batch []*update) error {
 		// without one (a new key) only if the key still does not exist.
 		err = st.SDK.SaveStateWithETag(ctx, st.Name, key, next, etag, nil, dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite))
 		if err == nil {
-			if n, convErr := strconv.Atoi(etag); convErr == nil && etag != "" {
+			if n, convErr := strconv.Atoi(etag); convErr == nil {
 				// The Redis store's ETag is a version counter that each write increments.
 				st.Recent.put(key, recentEntry{value: next, etag: strconv.Itoa(n + 1)})
 			}
@@ -498,7 +499,8 @@ func (b *Buckets) Set(key string) Set {
 func (b *Buckets) Err() error { return b.err }
 
 // Open returns the Store for a state store component. It combines concurrent updates of a key
-// (Combine) and remembers its own writes (Recent) when the store's ETags make that safe; probeKey is a key of the caller's own for the check.
+// (Combine) and remembers its own writes (Recent) when the store's ETags make that safe; probeKey
+// is a key of the caller's own for the check.
 func Open(ctx context.Context, sdk dapr.Client, name, probeKey string) Store {
 	st := Store{SDK: sdk, Name: name, Combine: NewCombiner()}
 	if CountsWrites(ctx, st, probeKey) {
