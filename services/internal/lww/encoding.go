@@ -11,9 +11,8 @@ import (
 // Facts and counters are stored as JSON arrays, [in, at, "event"] and [value, seq], not as
 // objects: sets and counters buckets are rewritten on every like, and the arrays make a set of
 // 90 members a fifth smaller and a bucket of 64 counters a third smaller (less to encode, send,
-// store and append to Redis's log). Objects written by earlier versions are still read; a
-// version from before this one cannot read the arrays, so going back needs the store emptied
-// (the hot model is then rebuilt from PostgreSQL).
+// store and append to Redis's log). Objects written by earlier versions are still read; earlier
+// versions cannot read the arrays.
 
 // MarshalJSON writes f as [1|0, at, "event"].
 func (f Fact) MarshalJSON() ([]byte, error) {
