@@ -38,7 +38,8 @@ func restoreIfLost(ctx context.Context, st Store, marker string, log *zap.Logger
 	if err != nil || (item != nil && len(item.Value) > 0) {
 		return
 	}
-	log.Warn("the hot model is missing from the state store; restoring it from PostgreSQL", zap.String("marker", marker))
+	log.Info("no hot-model marker in the state store (a first start, or the store lost its data): restoring from PostgreSQL",
+		zap.String("marker", marker))
 	// What this process remembers writing is gone from the store too.
 	st.Recent.clearAll()
 	start := time.Now()
@@ -52,7 +53,12 @@ func restoreIfLost(ctx context.Context, st Store, marker string, log *zap.Logger
 		log.Error("marking the hot model restored failed", zap.Error(err))
 		return
 	}
-	log.Info("hot model restored", zap.Int("changes", n), zap.Duration("took", time.Since(start)))
+	if n > 0 {
+		// Data existed, so the store had lost it (or this is the first start of this version).
+		log.Warn("hot model restored from PostgreSQL", zap.Int("changes", n), zap.Duration("took", time.Since(start)))
+		return
+	}
+	log.Info("hot model marked complete (nothing to restore)")
 }
 
 // RestoreCheckInterval is how often the services look for the loss of their hot model.
