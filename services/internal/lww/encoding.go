@@ -36,32 +36,22 @@ func (f Fact) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads [in, at, "event"], or the object {"in","at","ev"} of earlier versions.
 func (f *Fact) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	if len(data) > 0 && data[0] == '{' {
-		var legacy struct {
-			In    bool   `json:"in"`
-			At    int64  `json:"at"`
-			Event string `json:"ev"`
-		}
-		if err := json.Unmarshal(data, &legacy); err != nil {
-			return err
-		}
+	var legacy struct {
+		In    bool   `json:"in"`
+		At    int64  `json:"at"`
+		Event string `json:"ev"`
+	}
+	wasObject, err := decodeArrayOr(data, &legacy, func(p *arrayParser) {
+		in := p.int()
+		p.comma()
+		at := p.int()
+		p.comma()
+		*f = Fact{In: in != 0, At: at, Event: p.string()}
+	})
+	if wasObject {
 		*f = Fact(legacy)
-		return nil
 	}
-	p := arrayParser{data: data}
-	p.open()
-	in := p.int()
-	p.comma()
-	at := p.int()
-	p.comma()
-	event := p.string()
-	p.close()
-	if p.err != nil {
-		return fmt.Errorf("fact %s: %w", data, p.err)
-	}
-	*f = Fact{In: in != 0, At: at, Event: event}
-	return nil
+	return err
 }
 
 // MarshalJSON writes c as [value, seq].
@@ -76,29 +66,36 @@ func (c Counter) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads [value, seq], or the object {"v","s"} of earlier versions.
 func (c *Counter) UnmarshalJSON(data []byte) error {
+	var legacy struct {
+		Value int64 `json:"v"`
+		Seq   int64 `json:"s"`
+	}
+	wasObject, err := decodeArrayOr(data, &legacy, func(p *arrayParser) {
+		value := p.int()
+		p.comma()
+		*c = Counter{Value: value, Seq: p.int()}
+	})
+	if wasObject {
+		*c = Counter(legacy)
+	}
+	return err
+}
+
+// decodeArrayOr reads data with read when it is an array, or into legacy when it is an object
+// (a value written by an earlier version), and reports which it was.
+func decodeArrayOr(data []byte, legacy any, read func(*arrayParser)) (wasObject bool, err error) {
 	data = bytes.TrimSpace(data)
 	if len(data) > 0 && data[0] == '{' {
-		var legacy struct {
-			Value int64 `json:"v"`
-			Seq   int64 `json:"s"`
-		}
-		if err := json.Unmarshal(data, &legacy); err != nil {
-			return err
-		}
-		*c = Counter(legacy)
-		return nil
+		return true, json.Unmarshal(data, legacy)
 	}
 	p := arrayParser{data: data}
 	p.open()
-	value := p.int()
-	p.comma()
-	seq := p.int()
+	read(&p)
 	p.close()
 	if p.err != nil {
-		return fmt.Errorf("counter %s: %w", data, p.err)
+		return false, fmt.Errorf("%s: %w", data, p.err)
 	}
-	*c = Counter{Value: value, Seq: seq}
-	return nil
+	return false, nil
 }
 
 // arrayParser reads the small, flat arrays above without going through reflection. encoding/json
