@@ -51,11 +51,38 @@ type Config struct {
 	RedisPort    int
 	Logs         io.Writer // every child's output, line by line behind [name]
 	Env          map[string]string
+	// SecondInstances names services that run twice, the second instance (processes
+	// "<name>-2" and "<name>-2-dapr") with the same app id on ports after the last service's:
+	// replicas as Kubernetes would run them, for tests.
+	SecondInstances []string
 }
 
 // Ports of one service, derived from PortBase and its position in Services.
 type Ports struct {
 	App, DaprHTTP, DaprGRPC, DaprInternal, Metrics int
+}
+
+// instance is one running copy of a service: its port slot and its process name.
+type instance struct {
+	Service
+	slot int
+	name string
+}
+
+// instances lists every copy of every service the stack runs, in start order.
+func (c Config) instances() []instance {
+	var out []instance
+	for i, svc := range Services {
+		out = append(out, instance{Service: svc, slot: i, name: svc.Name})
+	}
+	for k, name := range c.SecondInstances {
+		for _, svc := range Services {
+			if svc.Name == name {
+				out = append(out, instance{Service: svc, slot: len(Services) + k, name: name + "-2"})
+			}
+		}
+	}
+	return out
 }
 
 // PortsOf returns the ports of the i-th service.
@@ -115,8 +142,8 @@ func (s *Stack) bringUp(ctx context.Context) error {
 	if err := s.renderDaprResources(); err != nil {
 		return err
 	}
-	for i, svc := range Services {
-		if err := s.startService(i, svc); err != nil {
+	for _, in := range s.cfg.instances() {
+		if err := s.startService(in); err != nil {
 			return err
 		}
 	}
@@ -130,10 +157,10 @@ func (s *Stack) checkPortsFree() error {
 		s.cfg.PostgresPort: "PostgreSQL",
 		s.cfg.RedisPort:    "Redis",
 	}
-	for i, svc := range Services {
-		p := s.cfg.PortsOf(i)
+	for _, in := range s.cfg.instances() {
+		p := s.cfg.PortsOf(in.slot)
 		for port, what := range map[int]string{p.App: "app", p.DaprHTTP: "dapr http", p.DaprGRPC: "dapr grpc", p.DaprInternal: "dapr internal", p.Metrics: "dapr metrics"} {
-			ports[port] = svc.Name + " " + what
+			ports[port] = in.name + " " + what
 		}
 	}
 	for port, what := range ports {
@@ -183,22 +210,23 @@ func (s *Stack) serviceEnv(i int, svc Service) map[string]string {
 
 // startService starts a service's sidecar and the service itself. Neither waits for the other:
 // daprd reports healthy only once the app's port is open.
-func (s *Stack) startService(i int, svc Service) error {
-	if err := s.startSidecar(i, svc); err != nil {
+func (s *Stack) startService(in instance) error {
+	if err := s.startSidecar(in); err != nil {
 		return err
 	}
-	return s.startApp(i, svc)
+	return s.startApp(in)
 }
 
-func (s *Stack) startApp(i int, svc Service) error {
-	cmd := exec.Command(filepath.Join(s.cfg.BinDir, svc.Name))
+func (s *Stack) startApp(in instance) error {
+	cmd := exec.Command(filepath.Join(s.cfg.BinDir, in.Name))
 	cmd.Dir = s.cfg.Root
-	cmd.Env = envWith(s.serviceEnv(i, svc))
-	return s.start(svc.Name, cmd, syscall.SIGTERM)
+	cmd.Env = envWith(s.serviceEnv(in.slot, in.Service))
+	return s.start(in.name, cmd, syscall.SIGTERM)
 }
 
-func (s *Stack) startSidecar(i int, svc Service) error {
-	p := s.cfg.PortsOf(i)
+func (s *Stack) startSidecar(in instance) error {
+	svc := in.Service
+	p := s.cfg.PortsOf(in.slot)
 	args := []string{
 		"--app-id", svc.Name,
 		"--mode", "standalone",
@@ -230,7 +258,7 @@ func (s *Stack) startSidecar(i int, svc Service) error {
 		// The name resolver records this address; loopback keeps invocation on the machine.
 		"DAPR_HOST_IP": "127.0.0.1",
 	})
-	return s.start(svc.Name+"-dapr", cmd, syscall.SIGTERM)
+	return s.start(in.name+"-dapr", cmd, syscall.SIGTERM)
 }
 
 // waitHealthy waits until every sidecar and the gateway answer their health checks, and fails at
@@ -245,9 +273,9 @@ func (s *Stack) waitHealthy(ctx context.Context, timeout time.Duration) error {
 		return answersOK(url)
 	}
 	var checks []string
-	for i, svc := range Services {
-		checks = append(checks, fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", s.cfg.PortsOf(i).DaprHTTP))
-		if svc.Public {
+	for _, in := range s.cfg.instances() {
+		checks = append(checks, fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", s.cfg.PortsOf(in.slot).DaprHTTP))
+		if in.Public {
 			checks = append(checks, s.PublicURL()+"/healthz")
 		}
 	}
@@ -422,20 +450,20 @@ func (s *Stack) Kill(name string) error {
 // Restart starts a killed service or sidecar again with its settings, and waits until its
 // sidecar reports healthy.
 func (s *Stack) Restart(ctx context.Context, name string) error {
-	for i, svc := range Services {
+	for _, in := range s.cfg.instances() {
 		var err error
 		switch name {
-		case svc.Name:
-			err = s.startApp(i, svc)
-		case svc.Name + "-dapr":
-			err = s.startSidecar(i, svc)
+		case in.name:
+			err = s.startApp(in)
+		case in.name + "-dapr":
+			err = s.startSidecar(in)
 		default:
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		url := fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", s.cfg.PortsOf(i).DaprHTTP)
+		url := fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", s.cfg.PortsOf(in.slot).DaprHTTP)
 		return waitFor(ctx, time.Minute, url, func() error { return answersOK(url) })
 	}
 	return fmt.Errorf("no process %q", name)

@@ -28,6 +28,9 @@ func New(service string) *zap.Logger {
 	cfg := zap.NewProductionConfig()
 	cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
 	cfg.Sampling = nil
+	// Errors here are expected outcomes (a poison event, a failed batch) that the message and
+	// fields explain; only a panic carries its stack, added where it is recovered.
+	cfg.DisableStacktrace = true
 	if os.Getenv("LOG_FORMAT") == "console" {
 		cfg.Encoding = "console"
 		cfg.EncoderConfig.EncodeLevel = zapcore.CapitalLevelEncoder
