@@ -8,9 +8,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -217,7 +219,33 @@ func waitPersisted(t *testing.T, db *sql.DB, want int64, query string, args ...a
 	t.Fatalf("%s: %d persisted, want %d", query, got, want)
 }
 
+// publishedBy reads how many events a favorite instance's sidecar has published.
+func publishedBy(t *testing.T, instance string) int64 {
+	t.Helper()
+	resp, err := http.Get(stack.MetricsURL(instance))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, "dapr_grpc_io_server_completed_rpcs{") &&
+			strings.Contains(line, `grpc_server_method="/dapr.proto.runtime.v1.Dapr/PublishEvent"`) &&
+			strings.Contains(line, `grpc_server_status="OK"`) {
+			n, err := strconv.ParseInt(line[strings.LastIndexByte(line, ' ')+1:], 10, 64)
+			if err != nil {
+				t.Fatalf("metrics line %q: %v", line, err)
+			}
+			return n
+		}
+	}
+	return 0
+}
+
 func TestConcurrentLikesAndUnlikesAreExact(t *testing.T) {
+	// The stack runs favorite twice (see TestMain): the burst is shared by two processes whose
+	// compare-and-swaps on the same keys must still add up.
+	before := [2]int64{publishedBy(t, "favorite"), publishedBy(t, "favorite-2")}
 	author := register(t, "popular")
 	v := publishedVideo(t, author)
 	const n = 50
@@ -240,6 +268,11 @@ func TestConcurrentLikesAndUnlikesAreExact(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	for i, instance := range []string{"favorite", "favorite-2"} {
+		if publishedBy(t, instance) == before[i] {
+			t.Fatalf("instance %s took no like of the burst: the test needs both", instance)
+		}
+	}
 	const want = n / 2
 	c := videoAsSeenBy(t, fans[0], author.ID, v)
 	if c.FavoriteCount != want || !c.IsFavorite || c.Author.TotalFavorited != want {

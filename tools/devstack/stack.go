@@ -469,6 +469,17 @@ func (s *Stack) Restart(ctx context.Context, name string) error {
 	return fmt.Errorf("no process %q", name)
 }
 
+// MetricsURL returns the Prometheus endpoint of an instance's sidecar ("favorite", "favorite-2"),
+// or "" for no such instance.
+func (s *Stack) MetricsURL(instanceName string) string {
+	for _, in := range s.cfg.instances() {
+		if in.name == instanceName {
+			return fmt.Sprintf("http://127.0.0.1:%d/metrics", s.cfg.PortsOf(in.slot).Metrics)
+		}
+	}
+	return ""
+}
+
 // SidecarHTTP returns the HTTP address of a service's sidecar and the token it requires, for
 // tests that talk to Dapr directly (publishing an event twice, say).
 func (s *Stack) SidecarHTTP(service string) (string, string) {
