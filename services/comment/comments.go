@@ -43,10 +43,6 @@ const (
 // buckets are the published read model (commentapi).
 func videoKey(id int64) string { return "comment:video-" + strconv.FormatInt(id, 10) }
 
-// hotModelMarker is written once the hot model is complete; without it the model is rebuilt
-// from PostgreSQL (lww.KeepRestored).
-const hotModelMarker = "comment:hot-model"
-
 const countsPrefix = commentapi.CommentCountsBucket
 
 // commentSet is a video's comments. An addition is applied once; a deletion is final. Both
@@ -180,7 +176,11 @@ func (s *comments) announce(ctx context.Context, change commentapi.Changed) erro
 	if err := events.Publish(ctx, s.sdk, commentapi.TopicCommentChanged, change); err != nil {
 		return apperr.Wrap(apperr.Unavailable, err)
 	}
-	return s.makeVisible(ctx, change)
+	if err := s.makeVisible(ctx, change); err != nil {
+		return err
+	}
+	s.hot.Finished.Add(change.EventID)
+	return nil
 }
 
 // makeVisible applies a change to the video's set and its count. Idempotent: the consumer calls
@@ -276,8 +276,8 @@ func counts(s *comments) func(context.Context, commentapi.CountsRequest) (commen
 	}
 }
 
-// onCommentChanged persists a change, then makes sure the hot model has it; only then is the
-// event acknowledged.
+// onCommentChanged persists a change, then makes sure the hot model has it (unless this
+// process's request finished that already); only then is the event acknowledged.
 func onCommentChanged(s *comments, persist func(context.Context, commentapi.Changed) error) http.Handler {
 	return events.Handler(func(ctx context.Context, c commentapi.Changed) error {
 		if c.EventID == "" || c.Comment.ID <= 0 || c.Comment.VideoID <= 0 || c.Comment.UserID <= 0 {
@@ -285,6 +285,9 @@ func onCommentChanged(s *comments, persist func(context.Context, commentapi.Chan
 		}
 		if err := persist(ctx, c); err != nil {
 			return err
+		}
+		if s.hot.Finished.Take(c.EventID) {
+			return nil
 		}
 		return s.makeVisible(ctx, c)
 	})

@@ -13,23 +13,26 @@ import (
 	"github.com/doutok/doutok/services/internal/server"
 )
 
-func main() { boot.Main("comment", run) }
+// service names the process; its keys in the shared state store start with it.
+const service = "comment"
+
+func main() { boot.Main(service, run) }
 
 func run(ctx context.Context, getenv server.Getenv) error {
-	svc, err := boot.Start(ctx, "comment", getenv, boot.Options{Schema: schema, Migrations: migrations, Sidecar: true})
+	svc, err := boot.Start(ctx, service, getenv, boot.Options{Schema: schema, Migrations: migrations, Sidecar: true})
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
 	st := &store{db: svc.DB}
 	s := &comments{
-		hot:     lww.Open(ctx, svc.Sidecar.SDK(), daprc.StateStore, "comment:etag-probe"),
+		hot:     lww.Open(ctx, svc.Sidecar.SDK(), daprc.StateStore, service),
 		sdk:     svc.Sidecar.SDK(),
 		store:   st,
 		authors: publishapi.NewAuthors(publishapi.NewClient(svc.Sidecar)),
 	}
 	persisted := groupcommit.New(svc.Log, st.save)
 	go persisted.Run(ctx)
-	go lww.KeepRestored(ctx, s.hot, hotModelMarker, lww.RestoreCheckInterval, svc.Log, s.restore)
+	go lww.KeepRestored(ctx, s.hot, service, svc.Log, s.restore)
 	return svc.Serve(ctx, newServer(svc.Log, svc.AppToken(), s, persisted.Commit))
 }

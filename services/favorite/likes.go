@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -51,10 +50,6 @@ func authorKey(id int64) string { return "favorite:author-" + strconv.FormatInt(
 
 var userKey = favoriteapi.UserLikesKey
 
-// hotModelMarker is written once the hot model is complete; without it the model is rebuilt
-// from PostgreSQL (lww.KeepRestored).
-const hotModelMarker = "favorite:hot-model"
-
 const (
 	videoLikesPrefix = favoriteapi.VideoLikesBucket
 	userLikedPrefix  = favoriteapi.UserLikedBucket
@@ -82,42 +77,6 @@ type likes struct {
 	sdk     dapr.Client
 	store   *store
 	authors *publishapi.Authors
-	done    madeVisible
-}
-
-// madeVisible remembers the changes whose request finished making them visible in this process,
-// so that the consumer (usually the same process) can skip re-reading the hot model for them.
-// It is only a shortcut: a change it does not know (forgotten, made on another replica, or
-// before a restart) gets the full check.
-type madeVisible struct {
-	mu  sync.Mutex
-	ids map[string]struct{}
-}
-
-const madeVisibleMax = 100_000
-
-func (m *madeVisible) add(eventID string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.ids == nil || len(m.ids) >= madeVisibleMax {
-		m.ids = map[string]struct{}{} // forget all rather than track age: misses cost a check
-	}
-	m.ids[eventID] = struct{}{}
-}
-
-func (m *madeVisible) forgetAll() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.ids = nil
-}
-
-// take reports whether eventID was made visible here, forgetting it: a redelivery is checked.
-func (m *madeVisible) take(eventID string) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	_, ok := m.ids[eventID]
-	delete(m.ids, eventID)
-	return ok
 }
 
 // apply handles one like or unlike: the change is announced first (the broker holds it before
@@ -142,7 +101,7 @@ func (l *likes) apply(ctx context.Context, req favoriteapi.ApplyRequest) error {
 	if err := l.makeVisible(ctx, change); err != nil {
 		return err
 	}
-	l.done.add(change.EventID)
+	l.hot.Finished.Add(change.EventID)
 	return nil
 }
 
@@ -212,7 +171,7 @@ func (l *likes) authorSide(ctx context.Context, c favoriteapi.Changed, video lww
 // do when this process's request finished it; otherwise one bulk read, and the full makeVisible
 // only when something is missing (the request died half-way).
 func (l *likes) ensureVisible(ctx context.Context, c favoriteapi.Changed) error {
-	if l.done.take(c.EventID) {
+	if l.hot.Finished.Take(c.EventID) {
 		return nil
 	}
 	keys := []string{videoKey(c.VideoID), userKey(c.UserID), authorKey(c.AuthorID),
@@ -249,10 +208,8 @@ func (l *likes) ensureVisible(ctx context.Context, c favoriteapi.Changed) error 
 }
 
 // restore puts every persisted change back into the hot model after the state store lost it
-// (lww.KeepRestored). Changes in flight then get the consumer's full check, since what this
-// process made visible may be gone.
+// (lww.KeepRestored).
 func (l *likes) restore(ctx context.Context) (int, error) {
-	l.done.forgetAll()
 	return lww.Replay(ctx, l.store.eachChange, l.makeVisible)
 }
 

@@ -13,23 +13,26 @@ import (
 	"github.com/doutok/doutok/services/internal/server"
 )
 
-func main() { boot.Main("favorite", run) }
+// service names the process; its keys in the shared state store start with it.
+const service = "favorite"
+
+func main() { boot.Main(service, run) }
 
 func run(ctx context.Context, getenv server.Getenv) error {
-	svc, err := boot.Start(ctx, "favorite", getenv, boot.Options{Schema: schema, Migrations: migrations, Sidecar: true})
+	svc, err := boot.Start(ctx, service, getenv, boot.Options{Schema: schema, Migrations: migrations, Sidecar: true})
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
 	st := &store{db: svc.DB}
 	l := &likes{
-		hot:     lww.Open(ctx, svc.Sidecar.SDK(), daprc.StateStore, "favorite:etag-probe"),
+		hot:     lww.Open(ctx, svc.Sidecar.SDK(), daprc.StateStore, service),
 		sdk:     svc.Sidecar.SDK(),
 		store:   st,
 		authors: publishapi.NewAuthors(publishapi.NewClient(svc.Sidecar)),
 	}
 	persisted := groupcommit.New(svc.Log, st.save)
 	go persisted.Run(ctx)
-	go lww.KeepRestored(ctx, l.hot, hotModelMarker, lww.RestoreCheckInterval, svc.Log, l.restore)
+	go lww.KeepRestored(ctx, l.hot, service, svc.Log, l.restore)
 	return svc.Serve(ctx, newServer(svc.Log, svc.AppToken(), l, persisted.Commit))
 }

@@ -98,6 +98,8 @@ type Store struct {
 	Recent *Recent
 	// Combine, if set, lets concurrent updates of one key in this process share one write.
 	Combine *Combiner
+	// Finished, if set, remembers the changes this process's requests made fully visible.
+	Finished *Finished
 }
 
 // Recent remembers recently written values, bounded in size.
@@ -498,12 +500,13 @@ func (b *Buckets) Set(key string) Set {
 // Err reports any value that could not be decoded.
 func (b *Buckets) Err() error { return b.err }
 
-// Open returns the Store for a state store component. It combines concurrent updates of a key
-// (Combine) and remembers its own writes (Recent) when the store's ETags make that safe; probeKey
-// is a key of the caller's own for the check.
-func Open(ctx context.Context, sdk dapr.Client, name, probeKey string) Store {
-	st := Store{SDK: sdk, Name: name, Combine: NewCombiner()}
-	if CountsWrites(ctx, st, probeKey) {
+// Open returns the Store of owner's hot model in a state store component: it combines
+// concurrent updates of a key (Combine), remembers the changes finished here (Finished), and
+// remembers its own writes (Recent) when the store's ETags make that safe, which it checks on a
+// key of owner's.
+func Open(ctx context.Context, sdk dapr.Client, name, owner string) Store {
+	st := Store{SDK: sdk, Name: name, Combine: NewCombiner(), Finished: NewFinished(100_000)}
+	if CountsWrites(ctx, st, owner+":etag-probe") {
 		st.Recent = NewRecent(100_000)
 	}
 	return st

@@ -10,18 +10,18 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// KeepRestored rebuilds a service's hot model from its durable copy whenever the state store has
+// KeepRestored rebuilds owner's hot model from its durable copy whenever the state store has
 // lost it: a Redis that came back empty, a flush, a failover to a replica without the data.
 //
 // The model has no TTL and nothing else would ever fill it again, so readers would see zero
-// counts and nothing liked. marker is a key of the owner's that is written once the model is
-// complete; its absence is the sign of a loss. The check runs at start and then every interval;
-// a state store that cannot be read decides nothing. restore applies every persisted change
-// again (the changes are idempotent, so requests and consumers may keep writing meanwhile) and
-// reports how many it applied. A restore that fails is tried again at the next check.
-func KeepRestored(ctx context.Context, st Store, marker string, interval time.Duration, log *zap.Logger,
-	restore func(context.Context) (int, error)) {
-	ticker := time.NewTicker(interval)
+// counts and nothing liked. A marker key of owner's is written once the model is complete; its
+// absence is the sign of a loss. The check runs at start and then every restoreCheckInterval; a
+// state store that cannot be read decides nothing. restore applies every persisted change again
+// (the changes are idempotent, so requests and consumers may keep writing meanwhile) and reports
+// how many it applied. A restore that fails is tried again at the next check.
+func KeepRestored(ctx context.Context, st Store, owner string, log *zap.Logger, restore func(context.Context) (int, error)) {
+	marker := owner + ":hot-model"
+	ticker := time.NewTicker(restoreCheckInterval)
 	defer ticker.Stop()
 	for {
 		restoreIfLost(ctx, st, marker, log, restore)
@@ -40,8 +40,10 @@ func restoreIfLost(ctx context.Context, st Store, marker string, log *zap.Logger
 	}
 	log.Info("no hot-model marker in the state store (a first start, or the store lost its data): restoring from PostgreSQL",
 		zap.String("marker", marker))
-	// What this process remembers writing is gone from the store too.
+	// What this process remembers writing, or finishing, is gone from the store too: changes in
+	// flight get the consumer's full check.
 	st.Recent.clearAll()
+	st.Finished.clearAll()
 	start := time.Now()
 	n, err := restore(ctx)
 	if err != nil {
@@ -61,8 +63,8 @@ func restoreIfLost(ctx context.Context, st Store, marker string, log *zap.Logger
 	log.Info("hot model marked complete (nothing to restore)")
 }
 
-// RestoreCheckInterval is how often the services look for the loss of their hot model.
-const RestoreCheckInterval = 5 * time.Second
+// restoreCheckInterval is how often the services look for the loss of their hot model.
+const restoreCheckInterval = 5 * time.Second
 
 // restoreParallelism is how many changes a restore applies at a time.
 const restoreParallelism = 32

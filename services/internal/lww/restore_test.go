@@ -39,3 +39,16 @@ func TestRestoreRunsOnlyWhenTheMarkerIsGoneAndMarksSuccess(t *testing.T) {
 		t.Fatalf("%d restores, want 3: a failed restore leaves the marker absent and is tried again", runs)
 	}
 }
+
+func TestARestoreForgetsWhatThisProcessFinished(t *testing.T) {
+	st := Store{SDK: newCASStore(), Name: "s", Finished: NewFinished(10)}
+	st.Finished.Add("e1")
+	st.Finished.Add("e2")
+	if !st.Finished.Take("e1") || st.Finished.Take("e1") {
+		t.Fatal("a finished change is taken exactly once")
+	}
+	restoreIfLost(context.Background(), st, "marker", zap.NewNop(), func(context.Context) (int, error) { return 0, nil })
+	if st.Finished.Take("e2") {
+		t.Fatal("after the store lost its data, a change finished before must get the consumer's check")
+	}
+}
