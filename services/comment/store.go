@@ -70,20 +70,11 @@ func (s *store) save(ctx context.Context, batch []commentapi.Changed) error {
 }
 
 func (s *store) list(ctx context.Context, videoID int64) ([]commentapi.Comment, error) {
-	rows, err := s.db.QueryContext(ctx, selectComments, videoID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []commentapi.Comment{}
-	for rows.Next() {
+	return pgdb.All(ctx, s.db, func(rows *sql.Rows) (commentapi.Comment, error) {
 		var c commentapi.Comment
-		if err := rows.Scan(&c.ID, &c.VideoID, &c.UserID, &c.Content, &c.CreatedAt); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+		err := rows.Scan(&c.ID, &c.VideoID, &c.UserID, &c.Content, &c.CreatedAt)
+		return c, err
+	}, selectComments, videoID)
 }
 
 // comment returns a persisted comment and whether it is deleted; sql.ErrNoRows when unknown.
@@ -108,9 +99,9 @@ func (s *store) counts(ctx context.Context, videoIDs []int64) (map[int64]int64, 
 
 // eachChange calls fn with every persisted comment as a change: an addition, or a deletion.
 func (s *store) eachChange(ctx context.Context, fn func(commentapi.Changed)) error {
-	return pgdb.Each(ctx, s.db, selectAll, func(rows *sql.Rows) (commentapi.Changed, error) {
+	return pgdb.Each(ctx, s.db, func(rows *sql.Rows) (commentapi.Changed, error) {
 		var c commentapi.Changed
 		err := rows.Scan(&c.Comment.ID, &c.Comment.VideoID, &c.Comment.UserID, &c.Comment.Content, &c.Comment.CreatedAt, &c.Deleted)
 		return c, err
-	}, fn)
+	}, fn, selectAll)
 }

@@ -115,9 +115,9 @@ func latestPerPair(batch []favoriteapi.Changed) []favoriteapi.Changed {
 
 // eachChange calls fn with the latest persisted change of every (user, video) pair.
 func (s *store) eachChange(ctx context.Context, fn func(favoriteapi.Changed)) error {
-	return pgdb.Each(ctx, s.db, selectAllLikes, func(rows *sql.Rows) (favoriteapi.Changed, error) {
+	return pgdb.Each(ctx, s.db, func(rows *sql.Rows) (favoriteapi.Changed, error) {
 		var c favoriteapi.Changed
 		err := rows.Scan(&c.UserID, &c.VideoID, &c.AuthorID, &c.Liked, &c.At, &c.EventID)
 		return c, err
-	}, fn)
+	}, fn, selectAllLikes)
 }

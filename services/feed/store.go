@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/doutok/doutok/services/internal/feedapi"
+	"github.com/doutok/doutok/services/internal/pgdb"
 	"github.com/doutok/doutok/services/internal/publishapi"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
@@ -77,21 +78,16 @@ func (s *store) version(ctx context.Context) (version, newest int64, err error) 
 
 // page returns up to limit entries published strictly before before, newest first.
 func (s *store) page(ctx context.Context, before int64, limit int) ([]feedapi.Entry, error) {
-	rows, err := s.db.QueryContext(ctx, selectPage, before, limit)
+	entries, err := pgdb.All(ctx, s.db, func(rows *sql.Rows) (feedapi.Entry, error) {
+		var e feedapi.Entry
+		v, a := &e.Video, &e.Author
+		err := rows.Scan(&v.ID, &v.AuthorID, &v.Title, &v.PlayKey, &v.CoverKey, &v.PublishedAt,
+			&a.Name, &a.Signature, &a.Avatar, &a.BackgroundImage, &e.AuthorWorkCount)
+		a.ID = v.AuthorID
+		return e, err
+	}, selectPage, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("select page: %w", err)
 	}
-	defer rows.Close()
-	entries := make([]feedapi.Entry, 0, limit)
-	for rows.Next() {
-		var e feedapi.Entry
-		v, a := &e.Video, &e.Author
-		if err := rows.Scan(&v.ID, &v.AuthorID, &v.Title, &v.PlayKey, &v.CoverKey, &v.PublishedAt,
-			&a.Name, &a.Signature, &a.Avatar, &a.BackgroundImage, &e.AuthorWorkCount); err != nil {
-			return nil, err
-		}
-		a.ID = v.AuthorID
-		entries = append(entries, e)
-	}
-	return entries, rows.Err()
+	return entries, nil
 }

@@ -61,20 +61,15 @@ func (s *store) byIDs(ctx context.Context, ids []int64) ([]publishapi.Video, err
 
 // videos runs a query that selects whole videos.
 func (s *store) videos(ctx context.Context, query string, args ...any) ([]publishapi.Video, error) {
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	videos, err := pgdb.All(ctx, s.db, func(rows *sql.Rows) (publishapi.Video, error) {
+		var v publishapi.Video
+		err := rows.Scan(&v.ID, &v.AuthorID, &v.Title, &v.PlayKey, &v.CoverKey, &v.PublishedAt)
+		return v, err
+	}, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("select videos: %w", err)
 	}
-	defer rows.Close()
-	videos := []publishapi.Video{}
-	for rows.Next() {
-		var v publishapi.Video
-		if err := rows.Scan(&v.ID, &v.AuthorID, &v.Title, &v.PlayKey, &v.CoverKey, &v.PublishedAt); err != nil {
-			return nil, err
-		}
-		videos = append(videos, v)
-	}
-	return videos, rows.Err()
+	return videos, nil
 }
 
 func (s *store) workCounts(ctx context.Context, authorIDs []int64) (map[int64]int64, error) {

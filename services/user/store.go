@@ -9,6 +9,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/doutok/doutok/services/internal/pgdb"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
 
@@ -51,18 +52,13 @@ func (s *store) credentials(ctx context.Context, username string) (int64, string
 }
 
 func (s *store) profiles(ctx context.Context, ids []int64) ([]userapi.Profile, error) {
-	rows, err := s.db.QueryContext(ctx, selectProfiles, pq.Array(ids))
+	profiles, err := pgdb.All(ctx, s.db, func(rows *sql.Rows) (userapi.Profile, error) {
+		var p userapi.Profile
+		err := rows.Scan(&p.ID, &p.Name, &p.Signature, &p.Avatar, &p.BackgroundImage)
+		return p, err
+	}, selectProfiles, pq.Array(ids))
 	if err != nil {
 		return nil, fmt.Errorf("select profiles: %w", err)
 	}
-	defer rows.Close()
-	profiles := make([]userapi.Profile, 0, len(ids))
-	for rows.Next() {
-		var p userapi.Profile
-		if err := rows.Scan(&p.ID, &p.Name, &p.Signature, &p.Avatar, &p.BackgroundImage); err != nil {
-			return nil, err
-		}
-		profiles = append(profiles, p)
-	}
-	return profiles, rows.Err()
+	return profiles, nil
 }

@@ -93,44 +93,40 @@ func IsUniqueViolation(err error) bool {
 
 // CountsByID runs a query that selects (id, count) rows and returns them as a map.
 func CountsByID(ctx context.Context, db *sql.DB, query string, args ...any) (map[int64]int64, error) {
-	rows, err := db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	out := map[int64]int64{}
-	for rows.Next() {
-		var id, n int64
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		out[id] = n
-	}
-	return out, rows.Err()
+	err := Each(ctx, db, func(rows *sql.Rows) (idCount, error) {
+		var c idCount
+		err := rows.Scan(&c.id, &c.n)
+		return c, err
+	}, func(c idCount) { out[c.id] = c.n }, query, args...)
+	return out, err
 }
+
+type idCount struct{ id, n int64 }
 
 // IDs runs a query that selects one id per row.
 func IDs(ctx context.Context, db *sql.DB, query string, args ...any) ([]int64, error) {
-	rows, err := db.QueryContext(ctx, query, args...)
+	return All(ctx, db, func(rows *sql.Rows) (int64, error) {
+		var id int64
+		err := rows.Scan(&id)
+		return id, err
+	}, query, args...)
+}
+
+// All runs query and returns every row, read by scan; no rows is an empty slice.
+func All[T any](ctx context.Context, db *sql.DB, scan func(*sql.Rows) (T, error), query string, args ...any) ([]T, error) {
+	out := []T{}
+	err := Each(ctx, db, scan, func(v T) { out = append(out, v) }, query, args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []int64{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Each runs query and calls fn with every row, read by scan, as the rows arrive (a whole table
 // never sits in memory).
-func Each[T any](ctx context.Context, db *sql.DB, query string, scan func(*sql.Rows) (T, error), fn func(T)) error {
-	rows, err := db.QueryContext(ctx, query)
+func Each[T any](ctx context.Context, db *sql.DB, scan func(*sql.Rows) (T, error), fn func(T), query string, args ...any) error {
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
