@@ -26,8 +26,7 @@ import (
 )
 
 const (
-	maxCommentRunes  = 500
-	maxCountsRequest = 500
+	maxCommentRunes = 500
 	// hotReadTimeout bounds a read of the hot model: with the state store down, reads answer
 	// from PostgreSQL at once.
 	hotReadTimeout = 300 * time.Millisecond
@@ -268,7 +267,7 @@ func list(s *comments) func(context.Context, commentapi.ListRequest) (commentapi
 
 func counts(s *comments) func(context.Context, commentapi.CountsRequest) (commentapi.CountsReply, error) {
 	return func(ctx context.Context, req commentapi.CountsRequest) (commentapi.CountsReply, error) {
-		if err := server.LimitBatch(len(req.VideoIDs), maxCountsRequest); err != nil {
+		if err := server.LimitBatch(len(req.VideoIDs), commentapi.MaxCountsBatch); err != nil {
 			return commentapi.CountsReply{}, err
 		}
 		counts, err := s.counts(ctx, req.VideoIDs)

@@ -22,9 +22,6 @@ import (
 	"github.com/doutok/doutok/services/internal/server"
 )
 
-// maxSummaryIDs bounds one summary request.
-const maxSummaryIDs = 500
-
 // hotReadTimeout bounds a read of the hot model: with the state store down, reads answer from
 // PostgreSQL at once instead of waiting out the component's own timeouts.
 const hotReadTimeout = 300 * time.Millisecond
@@ -273,7 +270,7 @@ func apply(l *likes) func(context.Context, favoriteapi.ApplyRequest) (envelope.S
 
 func summary(l *likes) func(context.Context, favoriteapi.SummaryRequest) (favoriteapi.SummaryReply, error) {
 	return func(ctx context.Context, req favoriteapi.SummaryRequest) (favoriteapi.SummaryReply, error) {
-		if err := server.LimitBatch(len(req.VideoIDs)+len(req.UserIDs), maxSummaryIDs); err != nil {
+		if err := server.LimitBatch(len(req.VideoIDs)+len(req.UserIDs), favoriteapi.MaxSummaryIDs); err != nil {
 			return favoriteapi.SummaryReply{}, err
 		}
 		return l.summary(ctx, req)

@@ -8,9 +8,6 @@ import (
 	"github.com/doutok/doutok/services/internal/server"
 )
 
-// maxBatch bounds the ids of one batch request.
-const maxBatch = 1000
-
 func byAuthor(st *store) func(context.Context, publishapi.ByAuthorRequest) (publishapi.VideosReply, error) {
 	return func(ctx context.Context, req publishapi.ByAuthorRequest) (publishapi.VideosReply, error) {
 		videos, err := st.byAuthor(ctx, req.AuthorID)
@@ -20,7 +17,7 @@ func byAuthor(st *store) func(context.Context, publishapi.ByAuthorRequest) (publ
 
 func byIDs(st *store) func(context.Context, publishapi.ByIDsRequest) (publishapi.VideosReply, error) {
 	return func(ctx context.Context, req publishapi.ByIDsRequest) (publishapi.VideosReply, error) {
-		if err := server.LimitBatch(len(req.IDs), maxBatch); err != nil {
+		if err := server.LimitBatch(len(req.IDs), publishapi.MaxBatch); err != nil {
 			return publishapi.VideosReply{}, err
 		}
 		videos, err := st.byIDs(ctx, req.IDs)
@@ -30,7 +27,7 @@ func byIDs(st *store) func(context.Context, publishapi.ByIDsRequest) (publishapi
 
 func workCounts(st *store) func(context.Context, publishapi.WorkCountsRequest) (publishapi.WorkCountsReply, error) {
 	return func(ctx context.Context, req publishapi.WorkCountsRequest) (publishapi.WorkCountsReply, error) {
-		if err := server.LimitBatch(len(req.AuthorIDs), maxBatch); err != nil {
+		if err := server.LimitBatch(len(req.AuthorIDs), publishapi.MaxBatch); err != nil {
 			return publishapi.WorkCountsReply{}, err
 		}
 		counts, err := st.workCounts(ctx, req.AuthorIDs)

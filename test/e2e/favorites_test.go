@@ -469,3 +469,48 @@ func TestCrashOfTheFavoriteSidecarLosesNoAcknowledgedLike(t *testing.T) {
 	acked, videos := burstWithCrash(t, "favorite-dapr")
 	checkEveryAcknowledgedLikePersistedOnce(t, acked, videos)
 }
+
+// A user who likes more videos than one internal batch call may carry (500 ids) still gets the
+// whole list, and an author with that many videos still gets the whole publish list, with
+// counters: the clients split such calls instead of passing the limit on to the mobile client.
+func TestListsLongerThanOneBatch(t *testing.T) {
+	author, fan := register(t, "manyauthor"), register(t, "manyfan")
+	const n = 501
+	rows, err := openDB(t).Query(`
+		INSERT INTO publish.videos (author_id, title, play_key, cover_key, published_at)
+		SELECT $1::bigint, 'batch video ' || g, 'batch-' || $1::bigint || '-' || g, 'batchcover-' || $1::bigint || '-' || g,
+		       1000000000000 + $1::bigint * 10000 + g -- in 2001: unique, and older than any real upload
+		FROM generate_series(1, $2) AS g
+		RETURNING id`, author.ID, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var videos []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		videos = append(videos, id)
+	}
+	rows.Close()
+	for _, v := range videos {
+		like(t, fan, v, 1).expect(t, 200, 0)
+	}
+	if liked := favoriteList(t, fan, fan.ID); len(liked) != n {
+		t.Fatalf("favorite list of a user with %d likes has %d videos", n, len(liked))
+	}
+	var out struct {
+		VideoList []counted `json:"video_list"`
+	}
+	get(t, "/douyin/publish/list/", url.Values{"user_id": {strconv.FormatInt(author.ID, 10)}, "token": {fan.Token}}).
+		expect(t, 200, 0).decode(t, &out)
+	if len(out.VideoList) != n {
+		t.Fatalf("publish list of an author with %d videos has %d", n, len(out.VideoList))
+	}
+	for _, v := range out.VideoList {
+		if v.FavoriteCount != 1 || !v.IsFavorite || v.Author.TotalFavorited != n {
+			t.Fatalf("a video of the list shows %+v", v)
+		}
+	}
+}

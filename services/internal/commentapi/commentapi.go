@@ -3,6 +3,7 @@ package commentapi
 
 import (
 	"context"
+	"maps"
 
 	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/envelope"
@@ -112,9 +113,17 @@ func (c *Client) List(ctx context.Context, videoID int64) ([]Comment, error) {
 	return reply.Comments, err
 }
 
+// MaxCountsBatch bounds the videos of one counts request.
+const MaxCountsBatch = 500
+
 // Counts returns the comment count of each video.
 func (c *Client) Counts(ctx context.Context, videoIDs []int64) (map[int64]int64, error) {
-	var reply CountsReply
-	err := c.dapr.Invoke(ctx, AppID, MethodCounts, CountsRequest{VideoIDs: videoIDs}, &reply)
-	return reply.Counts, err
+	counts := make(map[int64]int64, len(videoIDs))
+	err := daprc.InChunks(videoIDs, MaxCountsBatch, func(part []int64) error {
+		var reply CountsReply
+		err := c.dapr.Invoke(ctx, AppID, MethodCounts, CountsRequest{VideoIDs: part}, &reply)
+		maps.Copy(counts, reply.Counts)
+		return err
+	})
+	return counts, err
 }

@@ -144,3 +144,15 @@ func (c *Client) authorize(ctx context.Context, req *http.Request) {
 		req.Header.Set(logging.RequestIDHeader, id)
 	}
 }
+
+// InChunks calls fn with consecutive parts of ids of at most max each (none for no ids): batch
+// clients use it so that a batch method's limit never reaches their callers, whatever the size
+// of the list they were given.
+func InChunks[T any](ids []T, max int, fn func([]T) error) error {
+	for start := 0; start < len(ids); start += max {
+		if err := fn(ids[start:min(start+max, len(ids))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

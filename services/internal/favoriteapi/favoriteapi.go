@@ -3,6 +3,7 @@ package favoriteapi
 
 import (
 	"context"
+	"maps"
 	"strconv"
 
 	"github.com/doutok/doutok/services/internal/daprc"
@@ -101,11 +102,40 @@ func (c *Client) Apply(ctx context.Context, req ApplyRequest) error {
 	return c.dapr.Invoke(ctx, AppID, MethodApply, req, nil)
 }
 
-// Summary returns like counts and the viewer's likes.
+// MaxSummaryIDs bounds the video and user ids of one summary request together.
+const MaxSummaryIDs = 500
+
+// Summary returns like counts and the viewer's likes, in requests of at most MaxSummaryIDs ids.
 func (c *Client) Summary(ctx context.Context, req SummaryRequest) (SummaryReply, error) {
-	var reply SummaryReply
-	err := c.dapr.Invoke(ctx, AppID, MethodSummary, req, &reply)
-	return reply, err
+	reply := SummaryReply{
+		Videos: make(map[int64]VideoLikes, len(req.VideoIDs)),
+		Users:  make(map[int64]UserLikes, len(req.UserIDs)),
+	}
+	for _, part := range req.parts(MaxSummaryIDs) {
+		var partReply SummaryReply
+		if err := c.dapr.Invoke(ctx, AppID, MethodSummary, part, &partReply); err != nil {
+			return SummaryReply{}, err
+		}
+		reply.Status = partReply.Status
+		maps.Copy(reply.Videos, partReply.Videos)
+		maps.Copy(reply.Users, partReply.Users)
+	}
+	return reply, nil
+}
+
+// parts splits a request into requests of at most max ids, half videos and half users; a
+// request with no ids at all is one (empty) part.
+func (r SummaryRequest) parts(max int) []SummaryRequest {
+	half := max / 2
+	var out []SummaryRequest
+	for start := 0; start == 0 || start < len(r.VideoIDs) || start < len(r.UserIDs); start += half {
+		out = append(out, SummaryRequest{Viewer: r.Viewer, VideoIDs: window(r.VideoIDs, start, half), UserIDs: window(r.UserIDs, start, half)})
+	}
+	return out
+}
+
+func window(ids []int64, start, n int) []int64 {
+	return ids[min(start, len(ids)):min(start+n, len(ids))]
 }
 
 // List returns the ids of the videos a user likes, most recently liked first.

@@ -4,6 +4,7 @@ package publishapi
 import (
 	"context"
 	"io"
+	"maps"
 	"net/url"
 	"strconv"
 	"sync"
@@ -93,22 +94,36 @@ func (c *Client) ByAuthor(ctx context.Context, authorID int64) ([]Video, error) 
 	return reply.Videos, err
 }
 
+// MaxBatch bounds the ids of one ByIDs or WorkCounts request.
+const MaxBatch = 1000
+
 // WorkCounts returns the published video count of each author.
 func (c *Client) WorkCounts(ctx context.Context, authorIDs []int64) (map[int64]int64, error) {
-	var reply WorkCountsReply
-	err := c.dapr.Invoke(ctx, AppID, MethodWorkCounts, WorkCountsRequest{AuthorIDs: authorIDs}, &reply)
-	return reply.Counts, err
+	counts := make(map[int64]int64, len(authorIDs))
+	err := daprc.InChunks(authorIDs, MaxBatch, func(part []int64) error {
+		var reply WorkCountsReply
+		err := c.dapr.Invoke(ctx, AppID, MethodWorkCounts, WorkCountsRequest{AuthorIDs: part}, &reply)
+		maps.Copy(counts, reply.Counts)
+		return err
+	})
+	return counts, err
 }
 
 // ByIDs returns the videos with the given ids, keyed by id; unknown ids are absent.
 func (c *Client) ByIDs(ctx context.Context, ids []int64) (map[int64]Video, error) {
-	var reply VideosReply
-	if err := c.dapr.Invoke(ctx, AppID, MethodByIDs, ByIDsRequest{IDs: ids}, &reply); err != nil {
+	found := make(map[int64]Video, len(ids))
+	err := daprc.InChunks(ids, MaxBatch, func(part []int64) error {
+		var reply VideosReply
+		if err := c.dapr.Invoke(ctx, AppID, MethodByIDs, ByIDsRequest{IDs: part}, &reply); err != nil {
+			return err
+		}
+		for _, v := range reply.Videos {
+			found[v.ID] = v
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
-	}
-	found := make(map[int64]Video, len(reply.Videos))
-	for _, v := range reply.Videos {
-		found[v.ID] = v
 	}
 	return found, nil
 }

@@ -78,15 +78,15 @@ func (c *Client) Login(ctx context.Context, cred Credentials) (int64, error) {
 // Profiles returns the profiles of ids, keyed by id; unknown ids are absent.
 func (c *Client) Profiles(ctx context.Context, ids []int64) (map[int64]Profile, error) {
 	found := make(map[int64]Profile, len(ids))
-	for start := 0; start < len(ids); start += MaxBatch {
-		end := min(start+MaxBatch, len(ids))
+	err := daprc.InChunks(ids, MaxBatch, func(part []int64) error {
 		var reply ProfilesReply
-		if err := c.dapr.Invoke(ctx, AppID, MethodProfiles, ProfilesRequest{IDs: ids[start:end]}, &reply); err != nil {
-			return nil, err
+		if err := c.dapr.Invoke(ctx, AppID, MethodProfiles, ProfilesRequest{IDs: part}, &reply); err != nil {
+			return err
 		}
 		for _, p := range reply.Profiles {
 			found[p.ID] = p
 		}
-	}
-	return found, nil
+		return nil
+	})
+	return found, err
 }
