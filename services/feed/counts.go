@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 
 	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/doutok/doutok/services/internal/commentapi"
-	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/feedapi"
 	"github.com/doutok/doutok/services/internal/logging"
@@ -29,21 +29,23 @@ func counterKeys(entries []feedapi.Entry, viewer int64) []string {
 
 // counts reads the counters of a page's videos and authors, and the viewer's likes, from the
 // read models the favorite and comment services publish in the state store: one bulk read of a
-// few bucket keys. When the state store is unavailable it asks those services instead, which
-// answer from PostgreSQL.
-func (t *timeline) counts(ctx context.Context, entries []feedapi.Entry, viewer int64) (feedapi.Counts, error) {
+// few bucket keys. When the state store is down (known already, or found now) it asks those
+// services instead, which answer from PostgreSQL.
+func (t *timeline) counts(ctx context.Context, entries []feedapi.Entry, viewer int64, stateDown bool) (feedapi.Counts, error) {
 	if len(entries) == 0 {
 		return countsFrom(nil, nil, viewer)
 	}
-	readCtx, cancel := context.WithTimeout(ctx, cacheTimeout)
-	defer cancel()
-	raw, err := lww.GetMany[json.RawMessage](readCtx, lww.Store{SDK: t.sdk, Name: daprc.StateStore}, counterKeys(entries, viewer))
-	if err != nil {
+	if !stateDown {
+		readCtx, cancel := context.WithTimeout(ctx, cacheTimeout)
+		defer cancel()
+		raw, err := lww.GetMany[json.RawMessage](readCtx, t.state, counterKeys(entries, viewer))
+		if err == nil {
+			return countsFrom(raw, entries, viewer)
+		}
 		logging.FromContext(ctx).Warn("state store unavailable, asking the counters' owners", zap.Error(err))
-		videoIDs, authorIDs := idsOf(entries)
-		return t.countsFromOwners(ctx, videoIDs, authorIDs, viewer)
 	}
-	return countsFrom(raw, entries, viewer)
+	videoIDs, authorIDs := idsOf(entries)
+	return t.countsFromOwners(ctx, videoIDs, authorIDs, viewer)
 }
 
 // countsFrom decodes the counters of entries from a bulk read of counterKeys.
@@ -74,12 +76,18 @@ func countsFrom(raw map[string]json.RawMessage, entries []feedapi.Entry, viewer 
 // countsFromOwners asks the favorite and comment services for the counters.
 func (t *timeline) countsFromOwners(ctx context.Context, videoIDs, authorIDs []int64, viewer int64) (feedapi.Counts, error) {
 	counts := feedapi.Counts{Videos: map[int64]feedapi.VideoCounts{}, Authors: map[int64]feedapi.AuthorCounts{}}
-	likes, err := t.favorites.Summary(ctx, favoriteapi.SummaryRequest{Viewer: viewer, VideoIDs: videoIDs, UserIDs: authorIDs})
-	if err != nil {
-		return counts, err
-	}
-	comments, err := t.comments.Counts(ctx, videoIDs)
-	if err != nil {
+	var likes favoriteapi.SummaryReply
+	var comments map[int64]int64
+	var g errgroup.Group
+	g.Go(func() (err error) {
+		likes, err = t.favorites.Summary(ctx, favoriteapi.SummaryRequest{Viewer: viewer, VideoIDs: videoIDs, UserIDs: authorIDs})
+		return err
+	})
+	g.Go(func() (err error) {
+		comments, err = t.comments.Counts(ctx, videoIDs)
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return counts, err
 	}
 	for _, id := range videoIDs {

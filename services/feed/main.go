@@ -9,8 +9,10 @@ import (
 
 	"github.com/doutok/doutok/services/internal/boot"
 	"github.com/doutok/doutok/services/internal/commentapi"
+	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/logging"
+	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/server"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
@@ -28,7 +30,7 @@ func run(ctx context.Context, getenv server.Getenv) error {
 		users:     userapi.NewClient(svc.Sidecar),
 		favorites: favoriteapi.NewClient(svc.Sidecar),
 		comments:  commentapi.NewClient(svc.Sidecar),
-		sdk:       svc.Sidecar.SDK(),
+		state:     lww.Store{SDK: svc.Sidecar.SDK(), Name: daprc.StateStore},
 	}
 	go t.keepVersionPublished(logging.WithLogger(ctx, svc.Log), time.Second)
 	return svc.Serve(ctx, newServer(svc.Log, svc.AppToken(), t))

@@ -5,19 +5,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"math"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
-	dapr "github.com/dapr/go-sdk/client"
 	"go.uber.org/zap"
 
 	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/commentapi"
-	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/envelope"
 	"github.com/doutok/doutok/services/internal/events"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
@@ -43,7 +40,7 @@ type timeline struct {
 	users     *userapi.Client
 	favorites *favoriteapi.Client
 	comments  *commentapi.Client
-	sdk       dapr.Client
+	state     lww.Store // the state store: the published version, cached page and counters
 	local     localPage
 }
 
@@ -108,10 +105,15 @@ func (t *timeline) pageReply(ctx context.Context, req feedapi.PageRequest) (feed
 		keys = append(keys, counterKeys(local.entries, req.Viewer)...)
 	}
 	readCtx, cancel := context.WithTimeout(ctx, cacheTimeout)
-	raw, err := lww.GetMany[json.RawMessage](readCtx, lww.Store{SDK: t.sdk, Name: daprc.StateStore}, keys)
+	raw, err := lww.GetMany[json.RawMessage](readCtx, t.state, keys)
 	cancel()
+	// With the state store down, the rest of the request does not wait on it again.
+	stateDown := err != nil
+	if stateDown {
+		logging.FromContext(ctx).Warn("state store unavailable, reading PostgreSQL and the counters' owners", zap.Error(err))
+	}
 	var version timelineVersion
-	if err != nil || raw[versionKey] == nil || json.Unmarshal(raw[versionKey], &version) != nil {
+	if stateDown || raw[versionKey] == nil || json.Unmarshal(raw[versionKey], &version) != nil {
 		// No published version to trust: ask PostgreSQL, and read the counters afresh.
 		raw = nil
 		if version.Version, version.Newest, err = t.store.version(ctx); err != nil {
@@ -125,7 +127,7 @@ func (t *timeline) pageReply(ctx context.Context, req feedapi.PageRequest) (feed
 		if entries, err = t.store.page(ctx, req.Before, feedapi.PageSize); err != nil {
 			return reply, err
 		}
-		if reply.Counts, err = t.counts(ctx, entries, req.Viewer); err != nil {
+		if reply.Counts, err = t.counts(ctx, entries, req.Viewer, stateDown); err != nil {
 			return reply, err
 		}
 		reply.Entries = entries
@@ -136,10 +138,10 @@ func (t *timeline) pageReply(ctx context.Context, req feedapi.PageRequest) (feed
 			return reply, err
 		}
 	default:
-		if entries, err = t.newestEntries(ctx, version.Version); err != nil {
+		if entries, err = t.newestEntries(ctx, version.Version, stateDown); err != nil {
 			return reply, err
 		}
-		if reply.Counts, err = t.counts(ctx, entries, req.Viewer); err != nil {
+		if reply.Counts, err = t.counts(ctx, entries, req.Viewer, stateDown); err != nil {
 			return reply, err
 		}
 	}
@@ -158,18 +160,24 @@ func (t *timeline) pageReply(ctx context.Context, req feedapi.PageRequest) (feed
 	return reply, nil
 }
 
-// newestEntries returns the newest page's entries at version, from the nearest level that has them.
-func (t *timeline) newestEntries(ctx context.Context, version int64) ([]feedapi.Entry, error) {
+// newestEntries returns the newest page's entries at version, from the nearest level that has
+// them (skipping the state store when it is down).
+func (t *timeline) newestEntries(ctx context.Context, version int64, stateDown bool) ([]feedapi.Entry, error) {
 	if entries, ok := t.local.get(version); ok {
 		return entries, nil
 	}
-	entries, ok := t.cached(ctx, version)
+	entries, ok := []feedapi.Entry(nil), false
+	if !stateDown {
+		entries, ok = t.cached(ctx, version)
+	}
 	if !ok {
 		var err error
 		if entries, err = t.store.page(ctx, math.MaxInt64, feedapi.PageSize); err != nil {
 			return nil, err
 		}
-		t.remember(ctx, cachedPage{Version: version, Entries: entries})
+		if !stateDown {
+			t.remember(ctx, cachedPage{Version: version, Entries: entries})
+		}
 	}
 	t.local.set(version, entries)
 	return entries, nil
@@ -186,18 +194,15 @@ func fingerprint(version int64, counts feedapi.Counts) (string, error) {
 }
 
 func (t *timeline) cached(ctx context.Context, version int64) ([]feedapi.Entry, bool) {
-	ctx, cancel := context.WithTimeout(ctx, cacheTimeout)
+	readCtx, cancel := context.WithTimeout(ctx, cacheTimeout)
 	defer cancel()
-	item, err := t.sdk.GetState(ctx, daprc.StateStore, newestPageKey, nil)
+	pages, err := lww.GetMany[cachedPage](readCtx, t.state, []string{newestPageKey})
 	if err != nil {
 		logging.FromContext(ctx).Warn("state store unavailable, reading PostgreSQL", zap.Error(err))
 		return nil, false
 	}
-	if item == nil || len(item.Value) == 0 {
-		return nil, false
-	}
-	var page cachedPage
-	if json.Unmarshal(item.Value, &page) != nil || page.Version != version {
+	page, ok := pages[newestPageKey]
+	if !ok || page.Version != version {
 		return nil, false
 	}
 	return page.Entries, true
@@ -212,7 +217,7 @@ func (t *timeline) remember(ctx context.Context, page cachedPage) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, cacheTimeout)
 	defer cancel()
-	if err := t.sdk.SaveState(ctx, daprc.StateStore, newestPageKey, raw, map[string]string{"ttlInSeconds": cacheTTL}); err != nil {
+	if err := t.state.SDK.SaveState(ctx, t.state.Name, newestPageKey, raw, map[string]string{"ttlInSeconds": cacheTTL}); err != nil {
 		logging.FromContext(ctx).Warn("could not cache the newest page", zap.Error(err))
 	}
 }
@@ -264,7 +269,7 @@ func (t *timeline) publishVersion(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = lww.Update(ctx, lww.Store{SDK: t.sdk, Name: daprc.StateStore}, versionKey, func(v *timelineVersion) error {
+	_, err = lww.Update(ctx, t.state, versionKey, func(v *timelineVersion) error {
 		if v.Set && v.Version >= version {
 			return lww.ErrUnchanged
 		}
@@ -303,8 +308,7 @@ func index(t *timeline) func(context.Context, publishapi.Video) (envelope.Status
 func onVideoPublished(t *timeline) http.Handler {
 	return events.Handler(func(ctx context.Context, v publishapi.Video) error {
 		err := t.add(ctx, v)
-		var appErr *apperr.Error
-		if errors.As(err, &appErr) && (appErr.Code == apperr.UserNotFound || appErr.Code == apperr.InvalidParameter) {
+		if apperr.Is(err, apperr.UserNotFound) || apperr.Is(err, apperr.InvalidParameter) {
 			logging.FromContext(ctx).Error("video cannot be indexed", zap.String("video_id", strconv.FormatInt(v.ID, 10)), zap.Error(err))
 			return events.ErrPoison
 		}
