@@ -38,6 +38,7 @@ func publishedVideo(t *testing.T, a account) int64 {
 
 type counted struct {
 	FavoriteCount int64 `json:"favorite_count"`
+	CommentCount  int64 `json:"comment_count"`
 	IsFavorite    bool  `json:"is_favorite"`
 	Author        struct {
 		TotalFavorited int64 `json:"total_favorited"`
@@ -202,21 +203,33 @@ func openDB(t *testing.T) *sql.DB {
 	return db
 }
 
-// waitPersisted polls PostgreSQL until query returns want, or fails after a minute.
+// waitPersisted polls PostgreSQL until query returns want, or fails after 90 s.
 func waitPersisted(t *testing.T, db *sql.DB, want int64, query string, args ...any) {
 	t.Helper()
-	var got int64
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
+	eventually(t, 90*time.Second, func() (bool, string) {
+		var got int64
 		if err := db.QueryRow(query, args...).Scan(&got); err != nil {
 			t.Fatal(err)
 		}
-		if got == want {
+		return got == want, fmt.Sprintf("%s: %d persisted, want %d", query, got, want)
+	})
+}
+
+// eventually calls check until it reports done, or fails the test after timeout with check's
+// account of what it last saw.
+func eventually(t *testing.T, timeout time.Duration, check func() (done bool, saw string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		done, saw := check()
+		if done {
 			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(saw)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Fatalf("%s: %d persisted, want %d", query, got, want)
 }
 
 // publishedBy reads how many events a favorite instance's sidecar has published.
@@ -342,9 +355,9 @@ func TestDuplicateAndLateEventsChangeNothing(t *testing.T) {
 
 // burstWithCrash sends likes from 30 users on 4 videos, kills process with SIGKILL in the middle,
 // restarts it and goes on liking; it returns the (user, video) pairs whose like was acknowledged.
-func burstWithCrash(t *testing.T, process string) (acked map[[2]int64]bool, videos []int64) {
+func burstWithCrash(t *testing.T, process string) (author account, acked map[[2]int64]bool, videos []int64) {
 	t.Helper()
-	author := register(t, "crash")
+	author = register(t, "crash")
 	for range 4 {
 		videos = append(videos, publishedVideo(t, author))
 	}
@@ -396,19 +409,17 @@ func burstWithCrash(t *testing.T, process string) (acked map[[2]int64]bool, vide
 	wg.Wait()
 	t.Logf("%s killed mid-burst: %d likes sent, %d acknowledged pairs, %d failed while it was down",
 		process, sent.Load(), len(acked), failed.Load())
-	return acked, videos
+	return author, acked, videos
 }
 
-func checkEveryAcknowledgedLikePersistedOnce(t *testing.T, acked map[[2]int64]bool, videos []int64) {
+func checkEveryAcknowledgedLikePersistedOnce(t *testing.T, author account, acked map[[2]int64]bool, videos []int64) {
 	t.Helper()
 	if len(acked) == 0 {
 		t.Fatal("no like was acknowledged")
 	}
 	db := openDB(t)
-	deadline := time.Now().Add(90 * time.Second)
-	var missing [][2]int64
-	for {
-		missing = missing[:0]
+	eventually(t, 90*time.Second, func() (bool, string) {
+		var missing [][2]int64
 		for pair := range acked {
 			var rows int
 			if err := db.QueryRow(`SELECT count(*) FROM favorite.likes WHERE user_id = $1 AND video_id = $2 AND liked`, pair[0], pair[1]).Scan(&rows); err != nil {
@@ -421,53 +432,35 @@ func checkEveryAcknowledgedLikePersistedOnce(t *testing.T, acked map[[2]int64]bo
 				missing = append(missing, pair)
 			}
 		}
-		if len(missing) == 0 || time.Now().After(deadline) {
-			break
+		if len(missing) == 0 {
+			return true, ""
 		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	if len(missing) > 0 {
-		t.Fatalf("%d of %d acknowledged likes never reached PostgreSQL, e.g. %v", len(missing), len(acked), missing[0])
-	}
+		return false, fmt.Sprintf("%d of %d acknowledged likes never reached PostgreSQL, e.g. %v", len(missing), len(acked), missing[0])
+	})
 	// The hot counts agree with what was persisted, once the broker has redelivered the changes
 	// that were announced but not acknowledged when the process died.
+	checker := register(t, "checker")
 	for _, v := range videos {
-		var persisted, shown int64
-		for deadline := time.Now().Add(60 * time.Second); ; {
+		eventually(t, 60*time.Second, func() (bool, string) {
+			var persisted int64
 			if err := db.QueryRow(`SELECT count(*) FROM favorite.likes WHERE video_id = $1 AND liked`, v).Scan(&persisted); err != nil {
 				t.Fatal(err)
 			}
-			shown = videoAsSeenBy(t, register(t, "checker"), authorOf(t, v), v).FavoriteCount
-			if shown == persisted || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(500 * time.Millisecond)
-		}
-		if shown != persisted {
-			t.Fatalf("video %d: shows %d likes, PostgreSQL has %d", v, shown, persisted)
-		}
+			shown := videoAsSeenBy(t, checker, author.ID, v).FavoriteCount
+			return shown == persisted, fmt.Sprintf("video %d: shows %d likes, PostgreSQL has %d", v, shown, persisted)
+		})
 	}
 	t.Logf("%d acknowledged likes, %d persisted exactly once", len(acked), len(acked))
 }
 
-// authorOf reads a video's author from the publish service's table.
-func authorOf(t *testing.T, videoID int64) int64 {
-	t.Helper()
-	var author int64
-	if err := openDB(t).QueryRow(`SELECT author_id FROM publish.videos WHERE id = $1`, videoID).Scan(&author); err != nil {
-		t.Fatal(err)
-	}
-	return author
-}
-
 func TestCrashOfTheFavoriteServiceLosesNoAcknowledgedLike(t *testing.T) {
-	acked, videos := burstWithCrash(t, "favorite")
-	checkEveryAcknowledgedLikePersistedOnce(t, acked, videos)
+	author, acked, videos := burstWithCrash(t, "favorite")
+	checkEveryAcknowledgedLikePersistedOnce(t, author, acked, videos)
 }
 
 func TestCrashOfTheFavoriteSidecarLosesNoAcknowledgedLike(t *testing.T) {
-	acked, videos := burstWithCrash(t, "favorite-dapr")
-	checkEveryAcknowledgedLikePersistedOnce(t, acked, videos)
+	author, acked, videos := burstWithCrash(t, "favorite-dapr")
+	checkEveryAcknowledgedLikePersistedOnce(t, author, acked, videos)
 }
 
 // A user who likes more videos than one internal batch call may carry (500 ids) still gets the
