@@ -6,7 +6,6 @@ export PATH := /usr/local/go/bin:$(PATH)
 DAPR_VERSION := $(shell awk '$$1 == "github.com/dapr/dapr" { print $$2; exit }' dapr/runtime/go.mod)
 BIN   := $(CURDIR)/.cache/bin
 DAPRD := $(BIN)/daprd-$(DAPR_VERSION)
-SERVICES := api user publish feed favorite comment
 
 .PHONY: run stop test unit e2e bench deps daprd build vet clean
 
@@ -21,11 +20,11 @@ test: deps daprd build vet unit e2e ## Unit tests, then end-to-end tests against
 unit:
 	go test -count=1 ./services/... ./tools/...
 
-e2e:
+e2e: daprd build ## End-to-end tests alone (on freshly built binaries)
 	DAPRD=$(DAPRD) DOUTOK_BIN_DIR=$(BIN) go test -tags e2e -count=1 -timeout 20m ./test/e2e/...
 
 vet:
-	@test -z "$$(gofmt -l services tools test)" || { gofmt -l services tools test; echo "gofmt needed"; exit 1; }
+	@test -z "$$(gofmt -l services tools test bench)" || { gofmt -l services tools test bench; echo "gofmt needed"; exit 1; }
 	go vet ./...
 	go vet -tags e2e ./test/...
 
@@ -41,9 +40,10 @@ $(DAPRD): dapr/runtime/go.mod dapr/runtime/go.sum dapr/runtime/main.go
 	@mkdir -p $(BIN)
 	cd dapr/runtime && go build -tags stablecomponents -trimpath -o $(DAPRD).tmp . && mv $(DAPRD).tmp $(DAPRD)
 
+# Every command under services/ (one per service) and the orchestrator.
 build:
 	@mkdir -p $(BIN)
-	go build -o $(BIN)/ $(addprefix ./services/,$(SERVICES)) ./tools/devstack/cmd/devstack
+	go build -o $(BIN)/ ./services/... ./tools/devstack/cmd/devstack
 
 clean: ## Remove build output (keeps data); `rm -rf .data` forgets all local data
 	rm -rf .cache

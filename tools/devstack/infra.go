@@ -132,7 +132,7 @@ func (s *Stack) startPostgres(ctx context.Context) error {
 
 // createDatabase waits for the server and creates the project database when it is missing.
 func (s *Stack) createDatabase(ctx context.Context) error {
-	admin, err := sql.Open("postgres", fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.cfg.PostgresPort))
+	admin, err := sql.Open("postgres", s.cfg.databaseURL("postgres"))
 	if err != nil {
 		return err
 	}
@@ -151,9 +151,6 @@ func (s *Stack) createDatabase(ctx context.Context) error {
 	}
 	return nil
 }
-
-// DatabaseURL is the connection string services use.
-func (s *Stack) DatabaseURL() string { return s.cfg.DatabaseURL() }
 
 // startRedis runs Redis on loopback with an append-only file, so pub/sub streams and cached state
 // survive a restart.

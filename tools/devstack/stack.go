@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -194,7 +195,7 @@ func (s *Stack) serviceEnv(i int, svc Service) map[string]string {
 		"DAPR_GRPC_PORT":  strconv.Itoa(p.DaprGRPC),
 		"APP_API_TOKEN":   s.appToken,
 		"DAPR_API_TOKEN":  s.apiToken,
-		"DATABASE_URL":    s.DatabaseURL(),
+		"DATABASE_URL":    s.cfg.DatabaseURL(),
 		"PUBLIC_BASE_URL": s.PublicURL(),
 	}
 	if svc.Public {
@@ -265,10 +266,8 @@ func (s *Stack) startSidecar(in instance) error {
 // once if a process exits meanwhile.
 func (s *Stack) waitHealthy(ctx context.Context, timeout time.Duration) error {
 	healthy := func(url string) error {
-		for _, p := range s.snapshot() {
-			if p.exited() {
-				return fatalError{p.exitError()}
-			}
+		if err := s.firstExit(); err != nil {
+			return fatalError{err}
 		}
 		return answersOK(url)
 	}
@@ -317,16 +316,24 @@ func (s *Stack) snapshot() []*proc {
 	return append([]*proc(nil), s.procs...)
 }
 
+// firstExit returns the exit of the first process that has ended, or nil.
+func (s *Stack) firstExit() error {
+	for _, p := range s.snapshot() {
+		if p.exited() {
+			return p.exitError()
+		}
+	}
+	return nil
+}
+
 // Exited returns a channel that yields the first process that ends without Stop being called.
 func (s *Stack) Exited() <-chan error {
 	ch := make(chan error, 1)
 	go func() {
 		for {
-			for _, p := range s.snapshot() {
-				if p.exited() {
-					ch <- p.exitError()
-					return
-				}
+			if err := s.firstExit(); err != nil {
+				ch <- err
+				return
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
@@ -370,14 +377,7 @@ func (s *Stack) WithRedisDown(ctx context.Context, fn func()) error {
 		return fmt.Errorf("redis is not part of this stack")
 	}
 	redis.stop(15 * time.Second)
-	s.mu.Lock()
-	for i, p := range s.procs {
-		if p == redis {
-			s.procs = append(s.procs[:i], s.procs[i+1:]...)
-			break
-		}
-	}
-	s.mu.Unlock()
+	s.forget("redis")
 	fn()
 	return s.startRedis(ctx)
 }
@@ -411,9 +411,12 @@ func (s *Stack) PID(name string) int {
 	return 0
 }
 
-// DatabaseURLFor returns the connection string of the project database for a tool or test.
-func (c Config) DatabaseURL() string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.PostgresPort, Database)
+// DatabaseURL returns the connection string of the project database, for the services, tools
+// and tests.
+func (c Config) DatabaseURL() string { return c.databaseURL(Database) }
+
+func (c Config) databaseURL(database string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.PostgresPort, database)
 }
 
 // daprdLogLevel keeps the sidecars quiet (their start-up warnings are expected here) unless
@@ -435,16 +438,18 @@ func (s *Stack) Kill(name string) error {
 		return fmt.Errorf("no process %q", name)
 	}
 	p.kill()
-	s.mu.Lock()
-	for i, q := range s.procs {
-		if q == p {
-			s.procs = append(s.procs[:i], s.procs[i+1:]...)
-			break
-		}
-	}
-	delete(s.byKey, name)
-	s.mu.Unlock()
+	s.forget(name)
 	return nil
+}
+
+// forget drops a stopped process from the stack, so that it neither counts as an unexpected
+// exit nor is stopped again.
+func (s *Stack) forget(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.byKey[name]
+	s.procs = slices.DeleteFunc(s.procs, func(q *proc) bool { return q == p })
+	delete(s.byKey, name)
 }
 
 // Restart starts a killed service or sidecar again with its settings, and waits until its
