@@ -113,7 +113,7 @@ func (c *composer) feedVideos(entries []feedapi.Entry, counts feedapi.Counts) []
 	out := make([]Video, 0, len(entries))
 	for _, e := range entries {
 		a := counts.Authors[e.Video.AuthorID]
-		author := c.user(e.Author, e.AuthorWorkCount, favoriteapi.UserLikes{FavoriteCount: a.FavoriteCount, TotalFavorited: a.TotalFavorited})
+		author := c.user(e.Author, e.AuthorWorkCount, a)
 		v := counts.Videos[e.Video.ID]
 		out = append(out, c.video(e.Video, author, favoriteapi.VideoLikes{Count: v.Likes, LikedByView: v.LikedByViewer}, v.Comments))
 	}

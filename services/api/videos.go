@@ -74,11 +74,9 @@ func handleFeed(feed *feedapi.Client, c *composer, newest *newestPageCache) acti
 		case (page.EntriesUnchanged || page.Unchanged) && cached != nil && cached.version == page.Version:
 			entries = cached.entries
 		case page.EntriesUnchanged || page.Unchanged:
-			// Our copy changed under us (another request replaced it): ask again in full.
-			if page, err = feed.Page(r.Context(), feedapi.PageRequest{Before: before, Viewer: viewer}); err != nil {
-				return nil, err
-			}
-			entries = page.Entries
+			// The feed answers "unchanged" only for the version this request named, which is
+			// cached's: reaching here is a broken protocol, not a race.
+			return nil, fmt.Errorf("feed answered unchanged for version %d, which the gateway does not hold", page.Version)
 		}
 		next := now
 		if len(entries) > 0 {

@@ -94,7 +94,7 @@ func (t *timeline) countsFromOwners(ctx context.Context, videoIDs, authorIDs []i
 		counts.Videos[id] = feedapi.VideoCounts{Likes: likes.Videos[id].Count, Comments: comments[id], LikedByViewer: likes.Videos[id].LikedByView}
 	}
 	for _, id := range authorIDs {
-		counts.Authors[id] = feedapi.AuthorCounts{FavoriteCount: likes.Users[id].FavoriteCount, TotalFavorited: likes.Users[id].TotalFavorited}
+		counts.Authors[id] = likes.Users[id]
 	}
 	return counts, nil
 }

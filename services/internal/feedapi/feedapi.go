@@ -6,6 +6,7 @@ import (
 
 	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/envelope"
+	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/publishapi"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
@@ -54,11 +55,8 @@ type VideoCounts struct {
 	LikedByViewer bool  `json:"liked_by_viewer"`
 }
 
-// AuthorCounts are one author's like counters.
-type AuthorCounts struct {
-	FavoriteCount  int64 `json:"favorite_count"`
-	TotalFavorited int64 `json:"total_favorited"`
-}
+// AuthorCounts are one author's like counters, as the favorite service reports them.
+type AuthorCounts = favoriteapi.UserLikes
 
 // PageReply is one page of the timeline. Newest says the page is the newest one, at Version.
 // Unchanged: the caller's whole reply (KnownFingerprint) is still current, nothing else is sent.
