@@ -7,6 +7,7 @@ import (
 	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/commentapi"
 	"github.com/doutok/doutok/services/internal/envelope"
+	"github.com/doutok/doutok/services/internal/ids"
 	"github.com/doutok/doutok/services/internal/params"
 )
 
@@ -91,15 +92,7 @@ func (c *composer) renderComments(r *http.Request, viewer int64, list []commenta
 	if len(list) == 0 {
 		return out, nil
 	}
-	var ids []int64
-	seen := map[int64]bool{}
-	for _, cm := range list {
-		if !seen[cm.UserID] {
-			seen[cm.UserID] = true
-			ids = append(ids, cm.UserID)
-		}
-	}
-	users, err := c.users(r.Context(), viewer, ids)
+	users, err := c.users(r.Context(), viewer, ids.Distinct(list, func(cm commentapi.Comment) int64 { return cm.UserID }))
 	if err != nil {
 		return nil, err
 	}

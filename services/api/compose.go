@@ -9,6 +9,7 @@ import (
 	"github.com/doutok/doutok/services/internal/commentapi"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/feedapi"
+	"github.com/doutok/doutok/services/internal/ids"
 	"github.com/doutok/doutok/services/internal/publishapi"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
@@ -85,16 +86,8 @@ func (c *composer) user(p userapi.Profile, workCount int64, likes favoriteapi.Us
 // videos renders videos with their authors, in the given order.
 // Invocations: 4, in parallel (user, publish, favorite, comment).
 func (c *composer) videos(ctx context.Context, viewer int64, vs []publishapi.Video) ([]Video, error) {
-	videoIDs := make([]int64, len(vs))
-	var authorIDs []int64
-	seen := map[int64]bool{}
-	for i, v := range vs {
-		videoIDs[i] = v.ID
-		if !seen[v.AuthorID] {
-			seen[v.AuthorID] = true
-			authorIDs = append(authorIDs, v.AuthorID)
-		}
-	}
+	videoIDs := ids.Distinct(vs, func(v publishapi.Video) int64 { return v.ID })
+	authorIDs := ids.Distinct(vs, func(v publishapi.Video) int64 { return v.AuthorID })
 	f, err := c.gather(ctx, viewer, authorIDs, videoIDs)
 	if err != nil {
 		return nil, err

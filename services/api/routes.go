@@ -41,8 +41,8 @@ func newServer(d deps) http.Handler {
 	route := func(method, path string, h http.Handler) { r.Handle(path, h).Methods(method) }
 
 	route(get, "/douyin/feed", endpoint(d.tokens, optional, handleFeed(d.feed, d.compose, &newestPageCache{})))
-	route(post, "/douyin/user/register", endpoint(d.tokens, public, handleAccount(d.tokens, register(d.accounts))))
-	route(post, "/douyin/user/login", endpoint(d.tokens, public, handleAccount(d.tokens, login(d.accounts))))
+	route(post, "/douyin/user/register", endpoint(d.tokens, public, handleAccount(d.tokens, d.accounts.Register)))
+	route(post, "/douyin/user/login", endpoint(d.tokens, public, handleAccount(d.tokens, d.accounts.Login)))
 	route(get, "/douyin/user", endpoint(d.tokens, required, handleUserInfo(d.compose)))
 	route(post, "/douyin/publish/action", handlePublish(d.publisher))
 	route(get, "/douyin/publish/list", endpoint(d.tokens, required, handlePublishList(d.publish, d.compose)))
@@ -78,12 +78,4 @@ func withoutTrailingSlash(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-func register(c *userapi.Client) accountCall {
-	return func(r *http.Request, cred userapi.Credentials) (int64, error) { return c.Register(r.Context(), cred) }
-}
-
-func login(c *userapi.Client) accountCall {
-	return func(r *http.Request, cred userapi.Credentials) (int64, error) { return c.Login(r.Context(), cred) }
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/doutok/doutok/services/internal/apperr"
@@ -22,7 +23,7 @@ type userResponse struct {
 }
 
 // accountCall is the user-service call behind register or login.
-type accountCall func(*http.Request, userapi.Credentials) (int64, error)
+type accountCall func(context.Context, userapi.Credentials) (int64, error)
 
 // handleAccount serves register and login: both take credentials and answer an id and a token.
 func handleAccount(tokens *auth.Tokens, call accountCall) action {
@@ -31,7 +32,7 @@ func handleAccount(tokens *auth.Tokens, call accountCall) action {
 			Username: params.String(r, "username"),
 			Password: params.String(r, "password"),
 		}
-		id, err := call(r, cred)
+		id, err := call(r.Context(), cred)
 		if err != nil {
 			return nil, err
 		}

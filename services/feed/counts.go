@@ -10,6 +10,7 @@ import (
 	"github.com/doutok/doutok/services/internal/commentapi"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/feedapi"
+	"github.com/doutok/doutok/services/internal/ids"
 	"github.com/doutok/doutok/services/internal/logging"
 	"github.com/doutok/doutok/services/internal/lww"
 )
@@ -100,13 +101,7 @@ func (t *timeline) countsFromOwners(ctx context.Context, videoIDs, authorIDs []i
 }
 
 func idsOf(entries []feedapi.Entry) (videoIDs, authorIDs []int64) {
-	seen := map[int64]bool{}
-	for _, e := range entries {
-		videoIDs = append(videoIDs, e.Video.ID)
-		if !seen[e.Video.AuthorID] {
-			seen[e.Video.AuthorID] = true
-			authorIDs = append(authorIDs, e.Video.AuthorID)
-		}
-	}
+	videoIDs = ids.Distinct(entries, func(e feedapi.Entry) int64 { return e.Video.ID })
+	authorIDs = ids.Distinct(entries, func(e feedapi.Entry) int64 { return e.Video.AuthorID })
 	return videoIDs, authorIDs
 }
