@@ -4,12 +4,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"io"
-	"mime/multipart"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,64 +43,8 @@ func machine() string {
 	return fmt.Sprintf("%d cores, %s, %s", runtime.NumCPU(), model, runtime.Version())
 }
 
-// account registers a user and returns its id and token.
-func (h *harness) account(name string) (int64, string, error) {
-	q := url.Values{"username": {name}, "password": {"bench-password"}}
-	resp, err := http.Post(h.base+"/douyin/user/register/?"+q.Encode(), "", nil)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	var out struct {
-		StatusCode int    `json:"status_code"`
-		StatusMsg  string `json:"status_msg"`
-		UserID     int64  `json:"user_id"`
-		Token      string `json:"token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return 0, "", err
-	}
-	if out.StatusCode != 0 {
-		return 0, "", fmt.Errorf("register %s: %s", name, out.StatusMsg)
-	}
-	return out.UserID, out.Token, nil
-}
-
-// upload streams a file to the publish endpoint as multipart, without holding it in memory.
-func (h *harness) upload(token, title, path string) error {
-	pr, pw := io.Pipe()
-	mw := multipart.NewWriter(pw)
-	go func() {
-		err := func() error {
-			_ = mw.WriteField("token", token)
-			_ = mw.WriteField("title", title)
-			part, err := mw.CreateFormFile("data", filepath.Base(path))
-			if err != nil {
-				return err
-			}
-			f, err := os.Open(path)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			if _, err := io.Copy(part, f); err != nil {
-				return err
-			}
-			return mw.Close()
-		}()
-		pw.CloseWithError(err)
-	}()
-	resp, err := http.Post(h.base+"/douyin/publish/action/", mw.FormDataContentType(), pr)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if !strings.Contains(string(body), `"status_code":0`) {
-		return fmt.Errorf("upload %s: HTTP %d %s", title, resp.StatusCode, body)
-	}
-	return nil
-}
+// benchPassword is the password of every account the benchmark registers.
+const benchPassword = "bench-password"
 
 func ffmpeg(args ...string) error {
 	out, err := exec.Command("ffmpeg", append([]string{"-v", "error", "-y"}, args...)...).CombinedOutput()
@@ -141,7 +80,7 @@ func (h *harness) uploadMemory(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, token, err := h.account("bench_uploader")
+	_, token, err := h.stack.Register(ctx, "bench_uploader", benchPassword)
 	if err != nil {
 		return err
 	}
@@ -151,7 +90,7 @@ func (h *harness) uploadMemory(ctx context.Context) error {
 		before[p], _ = peakRSS(h.stack.PID(p))
 	}
 	start := time.Now()
-	if err := h.upload(token, "a big one", path); err != nil {
+	if err := h.stack.Upload(ctx, token, "a big one", path); err != nil {
 		return err
 	}
 	took := time.Since(start)
@@ -185,13 +124,13 @@ func (h *harness) seed(ctx context.Context) error {
 	}
 	var authors []int64
 	for i := range seedUsers {
-		id, token, err := h.account(fmt.Sprintf("bench_author_%02d", i))
+		id, token, err := h.stack.Register(ctx, fmt.Sprintf("bench_author_%02d", i), benchPassword)
 		if err != nil {
 			return err
 		}
 		authors = append(authors, id)
 		if i == 0 {
-			if err := h.upload(token, "the real one", clip); err != nil {
+			if err := h.stack.Upload(ctx, token, "the real one", clip); err != nil {
 				return err
 			}
 		}

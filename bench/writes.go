@@ -34,7 +34,7 @@ func (h *harness) accounts(prefix string, n int) ([]string, error) {
 	g.SetLimit(8)
 	for i := range n {
 		g.Go(func() (err error) {
-			_, tokens[i], err = h.account(fmt.Sprintf("%s_%03d", prefix, i))
+			_, tokens[i], err = h.stack.Register(context.Background(), fmt.Sprintf("%s_%03d", prefix, i), benchPassword)
 			return err
 		})
 	}

@@ -1,24 +1,18 @@
 package devstack
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime/multipart"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"time"
 )
 
-// DemoPassword is the password of the demo accounts a first local run creates. It protects
+// demoPassword is the password of the demo accounts a first local run creates. It protects
 // nothing: the accounts exist only in a local data folder.
-const DemoPassword = "doutok-demo"
+const demoPassword = "doutok-demo"
 
 // demoVideos are generated with ffmpeg's built-in sources, so no media is committed.
 var demoVideos = []struct{ author, title, source string }{
@@ -55,7 +49,7 @@ func (s *Stack) SeedDemo(ctx context.Context) error {
 		if out, err := gen.CombinedOutput(); err != nil {
 			return fmt.Errorf("generate demo video: %v: %s", err, out)
 		}
-		if err := s.demoUpload(ctx, tokens[v.author], v.title, path); err != nil {
+		if err := s.Upload(ctx, tokens[v.author], v.title, path); err != nil {
 			return err
 		}
 	}
@@ -64,66 +58,12 @@ func (s *Stack) SeedDemo(ctx context.Context) error {
 
 // demoAccount registers name, or logs in when it already exists.
 func (s *Stack) demoAccount(ctx context.Context, name string) (string, error) {
-	cred := url.Values{"username": {name}, "password": {DemoPassword}}
-	for _, path := range []string{"/douyin/user/register/", "/douyin/user/login/"} {
-		var out struct {
-			StatusCode int    `json:"status_code"`
-			StatusMsg  string `json:"status_msg"`
-			Token      string `json:"token"`
-		}
-		if err := s.demoCall(ctx, path+"?"+cred.Encode(), "", nil, &out); err != nil {
-			return "", err
-		}
-		if out.StatusCode == 0 {
-			return out.Token, nil
-		}
+	_, token, err := s.Register(ctx, name, demoPassword)
+	if errors.Is(err, errRefused) {
+		_, token, err = s.Login(ctx, name, demoPassword)
 	}
-	return "", fmt.Errorf("demo account %s: neither register nor login worked", name)
-}
-
-func (s *Stack) demoUpload(ctx context.Context, token, title, path string) error {
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	_ = mw.WriteField("token", token)
-	_ = mw.WriteField("title", title)
-	part, _ := mw.CreateFormFile("data", filepath.Base(path))
-	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return "", fmt.Errorf("demo account %s: %w", name, err)
 	}
-	defer f.Close()
-	if _, err := io.Copy(part, f); err != nil {
-		return err
-	}
-	_ = mw.Close()
-	var out struct {
-		StatusCode int    `json:"status_code"`
-		StatusMsg  string `json:"status_msg"`
-	}
-	if err := s.demoCall(ctx, "/douyin/publish/action/", mw.FormDataContentType(), &body, &out); err != nil {
-		return err
-	}
-	if out.StatusCode != 0 {
-		return fmt.Errorf("demo upload %q: %d %s", title, out.StatusCode, out.StatusMsg)
-	}
-	return nil
-}
-
-func (s *Stack) demoCall(ctx context.Context, pathAndQuery, contentType string, body io.Reader, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.PublicURL()+pathAndQuery, body)
-	if err != nil {
-		return err
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return errors.Join(fmt.Errorf("demo call %s: HTTP %d", req.URL.Path, resp.StatusCode), err)
-	}
-	return nil
+	return token, nil
 }
