@@ -6,7 +6,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -25,27 +24,16 @@ import (
 // signingKeySecret is the secret-store entry holding the token signing key.
 const signingKeySecret = "token-signing-key"
 
-// defaultMaxUploadBytes is the upload limit unless MAX_UPLOAD_BYTES says otherwise.
-const defaultMaxUploadBytes = 64 << 20
-
 func main() { boot.Main("api", run) }
 
 func run(ctx context.Context, getenv server.Getenv) error {
 	log := logging.New("api")
 	defer log.Sync()
-	env, err := getenv.Require("DAPR_HTTP_PORT", "DAPR_GRPC_PORT")
-	if err != nil {
-		return err
-	}
 	ttl, err := time.ParseDuration(getenv.Or("TOKEN_TTL", auth.DefaultTTL.String()))
 	if err != nil {
 		return fmt.Errorf("TOKEN_TTL: %w", err)
 	}
-	sidecar, err := daprc.Connect(ctx, daprc.Config{
-		HTTPPort: env["DAPR_HTTP_PORT"],
-		GRPCPort: env["DAPR_GRPC_PORT"],
-		APIToken: getenv("DAPR_API_TOKEN"),
-	})
+	sidecar, err := boot.Sidecar(ctx, getenv)
 	if err != nil {
 		return err
 	}
@@ -58,9 +46,9 @@ func run(ctx context.Context, getenv server.Getenv) error {
 	if err != nil {
 		return err
 	}
-	maxUpload, err := strconv.ParseInt(getenv.Or("MAX_UPLOAD_BYTES", strconv.Itoa(defaultMaxUploadBytes)), 10, 64)
-	if err != nil || maxUpload <= 0 {
-		return fmt.Errorf("MAX_UPLOAD_BYTES must be a positive number of bytes")
+	maxUpload, err := getenv.PositiveInt("MAX_UPLOAD_BYTES", publishapi.DefaultMaxUploadBytes)
+	if err != nil {
+		return err
 	}
 	publicBase := strings.TrimRight(getenv.Or("PUBLIC_BASE_URL", "http://localhost:8080"), "/")
 	accounts := userapi.NewClient(sidecar)

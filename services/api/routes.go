@@ -57,7 +57,7 @@ func newServer(d deps) http.Handler {
 	route(get, "/douyin/message/chat", notImplemented())
 	route(post, "/douyin/message/action", notImplemented())
 
-	route(get, "/healthz", server.Healthz())
+	route(get, server.HealthPath, server.Healthz())
 	route(get, "/healthz/feed", endpoint(d.tokens, public, handleFeedPing(d.feed)))
 	r.PathPrefix("/static/").Methods(get, http.MethodHead).Handler(handleStatic(d.images))
 	if d.mediaDir != "" {

@@ -4,23 +4,19 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"strconv"
 
 	"github.com/doutok/doutok/services/internal/boot"
 	"github.com/doutok/doutok/services/internal/feedapi"
+	"github.com/doutok/doutok/services/internal/publishapi"
 	"github.com/doutok/doutok/services/internal/server"
 )
-
-// DefaultMaxUploadBytes is the upload limit unless MAX_UPLOAD_BYTES says otherwise.
-const DefaultMaxUploadBytes = 64 << 20
 
 func main() { boot.Main("publish", run) }
 
 func run(ctx context.Context, getenv server.Getenv) error {
-	maxBytes, err := strconv.ParseInt(getenv.Or("MAX_UPLOAD_BYTES", strconv.Itoa(DefaultMaxUploadBytes)), 10, 64)
-	if err != nil || maxBytes <= 0 {
-		return fmt.Errorf("MAX_UPLOAD_BYTES must be a positive number of bytes")
+	maxBytes, err := getenv.PositiveInt("MAX_UPLOAD_BYTES", publishapi.DefaultMaxUploadBytes)
+	if err != nil {
+		return err
 	}
 	svc, err := boot.Start(ctx, "publish", getenv, boot.Options{Schema: schema, Migrations: migrations, Sidecar: true})
 	if err != nil {

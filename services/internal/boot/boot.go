@@ -52,11 +52,7 @@ type Options struct {
 // Start reads the configuration, opens and migrates the database, and connects to the sidecar.
 func Start(ctx context.Context, name string, getenv server.Getenv, opts Options) (*Service, error) {
 	log := logging.New(name)
-	need := Required
-	if opts.Sidecar {
-		need = append(append([]string{}, Required...), "DAPR_HTTP_PORT", "DAPR_GRPC_PORT")
-	}
-	env, err := getenv.Require(need...)
+	env, err := getenv.Require(Required...)
 	if err != nil {
 		return nil, err
 	}
@@ -66,15 +62,24 @@ func Start(ctx context.Context, name string, getenv server.Getenv, opts Options)
 	}
 	s := &Service{Log: log, Env: env, DB: db}
 	if opts.Sidecar {
-		s.Sidecar, err = daprc.Connect(ctx, daprc.Config{
-			HTTPPort: env["DAPR_HTTP_PORT"], GRPCPort: env["DAPR_GRPC_PORT"], APIToken: getenv("DAPR_API_TOKEN"),
-		})
-		if err != nil {
+		if s.Sidecar, err = Sidecar(ctx, getenv); err != nil {
 			db.Close()
 			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// Sidecar connects to the process's Dapr sidecar, as DAPR_HTTP_PORT, DAPR_GRPC_PORT and
+// DAPR_API_TOKEN describe it.
+func Sidecar(ctx context.Context, getenv server.Getenv) (*daprc.Client, error) {
+	env, err := getenv.Require("DAPR_HTTP_PORT", "DAPR_GRPC_PORT")
+	if err != nil {
+		return nil, err
+	}
+	return daprc.Connect(ctx, daprc.Config{
+		HTTPPort: env["DAPR_HTTP_PORT"], GRPCPort: env["DAPR_GRPC_PORT"], APIToken: getenv("DAPR_API_TOKEN"),
+	})
 }
 
 // AppToken is the token the service's sidecar presents; handlers require it.

@@ -94,6 +94,10 @@ func (c *Client) ByAuthor(ctx context.Context, authorID int64) ([]Video, error) 
 	return reply.Videos, err
 }
 
+// DefaultMaxUploadBytes is the upload limit unless MAX_UPLOAD_BYTES says otherwise; the gateway
+// and the publish service read the same variable, so they agree.
+const DefaultMaxUploadBytes = 64 << 20
+
 // MaxBatch bounds the ids of one ByIDs or WorkCounts request.
 const MaxBatch = 1000
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -48,6 +49,15 @@ func (g Getenv) Or(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// PositiveInt returns the variable as a positive integer, def when it is unset.
+func (g Getenv) PositiveInt(name string, def int64) (int64, error) {
+	v, err := strconv.ParseInt(g.Or(name, strconv.FormatInt(def, 10)), 10, 64)
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("%s must be a positive whole number", name)
+	}
+	return v, nil
 }
 
 // HealthPath is the liveness route; it is open to callers without the app token, because the
