@@ -25,9 +25,10 @@ const (
 	insertTimeline = `INSERT INTO timeline (video_id, author_id, title, play_key, cover_key, published_at)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (video_id) DO NOTHING`
 	incrementWorkCount = `UPDATE authors SET work_count = work_count + 1 WHERE author_id = $1`
-	bumpVersion        = `UPDATE timeline_version SET version = version + 1, newest = GREATEST(newest, $1)`
-	selectVersion      = `SELECT version, newest FROM timeline_version`
-	selectPage         = `SELECT t.video_id, t.author_id, t.title, t.play_key, t.cover_key, t.published_at,
+	bumpVersion        = `UPDATE timeline_version SET version = version + 1, newest = GREATEST(newest, $1)
+		RETURNING version, newest`
+	selectVersion = `SELECT version, newest FROM timeline_version`
+	selectPage    = `SELECT t.video_id, t.author_id, t.title, t.play_key, t.cover_key, t.published_at,
 		a.name, a.signature, a.avatar, a.background_image, a.work_count
 		FROM timeline t JOIN authors a ON a.author_id = t.author_id
 		WHERE t.published_at < $1 ORDER BY t.published_at DESC LIMIT $2`
@@ -42,32 +43,34 @@ func (s *store) authorKnown(ctx context.Context, authorID int64) (bool, error) {
 }
 
 // add puts v on the timeline once: a repeated add (the index call and the event both deliver
-// every video) changes nothing. author is needed only the first time an author appears.
-func (s *store) add(ctx context.Context, v publishapi.Video, author *userapi.Profile) error {
+// every video) changes nothing. author is needed only the first time an author appears. It
+// returns the timeline's version after the add, and whether this add changed it.
+func (s *store) add(ctx context.Context, v publishapi.Video, author *userapi.Profile) (version timelineVersion, added bool, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return version, false, err
 	}
 	defer tx.Rollback()
 	if author != nil {
 		if _, err := tx.ExecContext(ctx, insertAuthor, author.ID, author.Name, author.Signature, author.Avatar, author.BackgroundImage); err != nil {
-			return fmt.Errorf("insert author: %w", err)
+			return version, false, fmt.Errorf("insert author: %w", err)
 		}
 	}
 	res, err := tx.ExecContext(ctx, insertTimeline, v.ID, v.AuthorID, v.Title, v.PlayKey, v.CoverKey, v.PublishedAt)
 	if err != nil {
-		return fmt.Errorf("insert timeline: %w", err)
+		return version, false, fmt.Errorf("insert timeline: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return nil
+		return version, false, nil
 	}
 	if _, err := tx.ExecContext(ctx, incrementWorkCount, v.AuthorID); err != nil {
-		return err
+		return version, false, err
 	}
-	if _, err := tx.ExecContext(ctx, bumpVersion, v.PublishedAt); err != nil {
-		return err
+	if err := tx.QueryRowContext(ctx, bumpVersion, v.PublishedAt).Scan(&version.Version, &version.Newest); err != nil {
+		return version, false, err
 	}
-	return tx.Commit()
+	version.Set = true
+	return version, true, tx.Commit()
 }
 
 // version returns the timeline's version and its newest publish time.

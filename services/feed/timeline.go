@@ -244,12 +244,16 @@ func (t *timeline) add(ctx context.Context, v publishapi.Video) error {
 		}
 		author = &p
 	}
-	if err := t.store.add(ctx, v, author); err != nil {
+	version, added, err := t.store.add(ctx, v, author)
+	if err != nil {
 		return err
 	}
-	// Published even when the video was already there: an earlier attempt may have stopped
-	// between PostgreSQL and the state store.
-	return t.publishVersion(ctx)
+	if !added {
+		// Published even when the video was already there: an earlier attempt may have stopped
+		// between PostgreSQL and the state store.
+		return t.publishVersion(ctx)
+	}
+	return t.publish(ctx, version)
 }
 
 // versionKey holds the timeline's version in the state store, for readers.
@@ -269,11 +273,16 @@ func (t *timeline) publishVersion(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = lww.Update(ctx, t.state, versionKey, func(v *timelineVersion) error {
-		if v.Set && v.Version >= version {
+	return t.publish(ctx, timelineVersion{Version: version, Newest: newest, Set: true})
+}
+
+// publish stores a version in the state store unless a newer one is there already.
+func (t *timeline) publish(ctx context.Context, version timelineVersion) error {
+	_, err := lww.Update(ctx, t.state, versionKey, func(v *timelineVersion) error {
+		if v.Set && v.Version >= version.Version {
 			return lww.ErrUnchanged
 		}
-		*v = timelineVersion{Version: version, Newest: newest, Set: true}
+		*v = version
 		return nil
 	})
 	return err
