@@ -127,28 +127,31 @@ func TestConcurrentCommentsAreExact(t *testing.T) {
 	author := register(t, "busy")
 	v := publishedVideo(t, author)
 	const n = 30
-	ids := make(chan int64, n)
+	talkers := make([]account, n)
+	for i := range talkers {
+		talkers[i] = register(t, "talker")
+	}
+	// Replies are checked once all are in: a test may fail only from its own goroutine.
+	replies := make([]reply, n)
 	var wg sync.WaitGroup
-	for i := range n {
+	for i, a := range talkers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a := register(t, "talker")
-			var out struct {
-				Comment commentJSON `json:"comment"`
-			}
-			comment(t, a, v, "comment "+strconv.Itoa(i)).expect(t, 200, 0).decode(t, &out)
-			ids <- out.Comment.ID
+			replies[i] = comment(t, a, v, "comment "+strconv.Itoa(i))
 		}()
 	}
 	wg.Wait()
-	close(ids)
 	seen := map[int64]bool{}
-	for id := range ids {
-		if seen[id] {
-			t.Fatalf("comment id %d handed out twice", id)
+	for _, r := range replies {
+		var out struct {
+			Comment commentJSON `json:"comment"`
 		}
-		seen[id] = true
+		r.expect(t, 200, 0).decode(t, &out)
+		if seen[out.Comment.ID] {
+			t.Fatalf("comment id %d handed out twice", out.Comment.ID)
+		}
+		seen[out.Comment.ID] = true
 	}
 	if got := videoAsSeenBy(t, author, author.ID, v).CommentCount; got != n {
 		t.Fatalf("comment_count %d, want %d", got, n)

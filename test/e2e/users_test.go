@@ -134,17 +134,20 @@ func TestDuplicateRegistrationIsOneBusinessError(t *testing.T) {
 func TestConcurrentRegistrationsOfOneNameHaveOneWinner(t *testing.T) {
 	name := uniqueName("race")
 	const n = 16
-	codes := make([]int, n)
+	replies := make([]reply, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := postQuery(t, "/douyin/user/register/", url.Values{"username": {name}, "password": {"secret" + strconv.Itoa(100+i)}})
-			codes[i] = r.code(t)
+			replies[i] = postQuery(t, "/douyin/user/register/", url.Values{"username": {name}, "password": {"secret" + strconv.Itoa(100+i)}})
 		}()
 	}
 	wg.Wait()
+	codes := make([]int, n)
+	for i, r := range replies {
+		codes[i] = r.code(t)
+	}
 	wins := 0
 	for _, c := range codes {
 		switch c {

@@ -254,8 +254,8 @@ func TestFeedPagesThroughManyVideosWithoutRepeatsOrGaps(t *testing.T) {
 	a := register(t, "pager")
 	const n = 36
 	// Published 6 at a time, so several land in the same millisecond.
-	ids := map[int64]bool{}
-	var mu sync.Mutex
+	clip := testClip(t)
+	replies := make([]reply, n)
 	sem := make(chan struct{}, 6)
 	var wg sync.WaitGroup
 	for i := range n {
@@ -264,14 +264,16 @@ func TestFeedPagesThroughManyVideosWithoutRepeatsOrGaps(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			upload(t, a.Token, fmt.Sprintf("page video %02d", i), testClip(t)).expect(t, 200, 0)
+			replies[i] = upload(t, a.Token, fmt.Sprintf("page video %02d", i), clip)
 		}()
 	}
 	wg.Wait()
+	for _, r := range replies {
+		r.expect(t, 200, 0)
+	}
+	ids := map[int64]bool{}
 	for _, v := range publishList(t, a, a.ID) {
-		mu.Lock()
 		ids[v.ID] = true
-		mu.Unlock()
 	}
 	if len(ids) != n {
 		t.Fatalf("publish list has %d videos, want %d", len(ids), n)
