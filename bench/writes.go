@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -10,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -212,8 +212,7 @@ func (h *harness) sameRateComparison(tokens []string, lo, hi int64) error {
 	}
 	fmt.Printf("| all | %s | %s | %s | %s | %.2f |\n", ms(pooled[0].Latencies.P50), ms(pooled[0].Latencies.P99),
 		ms(pooled[1].Latencies.P50), ms(pooled[1].Latencies.P99), float64(pooled[1].Latencies.P99)/float64(pooled[0].Latencies.P99))
-	sort.Float64s(ratios)
-	fmt.Printf("\nlike p99 / feed p99, median round: %.2f (target ≤ 2)\n", ratios[len(ratios)/2])
+	fmt.Printf("\nlike p99 / feed p99, median round: %.2f (target ≤ 2)\n", medianOf(ratios))
 	return nil
 }
 
@@ -243,7 +242,16 @@ func (h *harness) commentList(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			return resp.Body.Close()
+			defer resp.Body.Close()
+			// A refused comment would leave a shorter list to measure.
+			var out struct {
+				StatusCode int    `json:"status_code"`
+				StatusMsg  string `json:"status_msg"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.StatusCode != 0 {
+				return fmt.Errorf("comment %d: %d %s %v", i, out.StatusCode, out.StatusMsg, err)
+			}
+			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
