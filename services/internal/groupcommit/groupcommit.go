@@ -1,8 +1,8 @@
 // Package groupcommit turns many concurrent event deliveries into few database writes.
 //
 // The broker delivers events one per request, many at once. Each delivery hands its item to a
-// Committer and waits; the committer gathers the items in flight (up to MaxBatch, or for at most
-// Wait after the first) and saves them with one call. Every delivery is acknowledged only after
+// Committer and waits; the committer gathers the items in flight (up to maxBatch, or for at most
+// maxWait after the first) and saves them with one call. Every delivery is acknowledged only after
 // the save that holds it has committed, so a crash before the commit leaves them unacknowledged
 // and the broker delivers them again: nothing is held only in memory.
 package groupcommit
@@ -14,10 +14,10 @@ import (
 	"go.uber.org/zap"
 )
 
-// Defaults for a Committer.
+// How much one save may gather: a bounded statement, and a bounded delay for the first item.
 const (
-	MaxBatch = 500
-	Wait     = 5 * time.Millisecond
+	maxBatch = 500
+	maxWait  = 5 * time.Millisecond
 )
 
 type request[T any] struct {
@@ -34,7 +34,7 @@ type Committer[T any] struct {
 
 // New returns a committer that saves batches with save; call Run to start it.
 func New[T any](log *zap.Logger, save func(context.Context, []T) error) *Committer[T] {
-	return &Committer[T]{save: save, log: log, queue: make(chan request[T], MaxBatch)}
+	return &Committer[T]{save: save, log: log, queue: make(chan request[T], maxBatch)}
 }
 
 // Commit hands item to the batch loop and returns once it is saved (or the save failed).
@@ -63,9 +63,9 @@ func (c *Committer[T]) Run(ctx context.Context) {
 		case first := <-c.queue:
 			batch = append(batch, first)
 		}
-		timer := time.NewTimer(Wait)
+		timer := time.NewTimer(maxWait)
 	gather:
-		for len(batch) < MaxBatch {
+		for len(batch) < maxBatch {
 			select {
 			case req := <-c.queue:
 				batch = append(batch, req)

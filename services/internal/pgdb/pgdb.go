@@ -35,38 +35,40 @@ func Open(ctx context.Context, databaseURL, schema string, fsys fs.FS) (*sql.DB,
 	db.SetMaxOpenConns(32)
 	db.SetMaxIdleConns(32)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-
-	if err := waitReady(ctx, db); err != nil {
+	if err := migrate(ctx, db, schema, fsys); err != nil {
 		db.Close()
 		return nil, err
+	}
+	return db, nil
+}
+
+// migrate waits for the server, creates the schema and applies the migrations up.
+func migrate(ctx context.Context, db *sql.DB, schema string, fsys fs.FS) error {
+	if err := waitReady(ctx, db); err != nil {
+		return err
 	}
 	if _, err := db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+pq.QuoteIdentifier(schema)); err != nil {
 		// Two replicas starting at once may race on CREATE SCHEMA; the loser sees a unique violation.
 		if !IsUniqueViolation(err) {
-			db.Close()
-			return nil, fmt.Errorf("create schema %s: %w", schema, err)
+			return fmt.Errorf("create schema %s: %w", schema, err)
 		}
 	}
 	migrations, err := fs.Sub(fsys, "migrations")
 	if err != nil {
-		db.Close()
-		return nil, err
+		return err
 	}
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
-		db.Close()
-		return nil, err
+		return err
 	}
 	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations, goose.WithSessionLocker(locker))
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("load migrations: %w", err)
+		return fmt.Errorf("load migrations: %w", err)
 	}
 	if _, err := provider.Up(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("migrate schema %s: %w", schema, err)
+		return fmt.Errorf("migrate schema %s: %w", schema, err)
 	}
-	return db, nil
+	return nil
 }
 
 func waitReady(ctx context.Context, db *sql.DB) error {
