@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -275,19 +274,11 @@ func counts(s *comments) func(context.Context, commentapi.CountsRequest) (commen
 	}
 }
 
-// onCommentChanged persists a change, then makes sure the hot model has it (unless this
-// process's request finished that already); only then is the event acknowledged.
-func onCommentChanged(s *comments, persist func(context.Context, commentapi.Changed) error) http.Handler {
-	return events.Handler(func(ctx context.Context, c commentapi.Changed) error {
-		if c.EventID == "" || c.Comment.ID <= 0 || c.Comment.VideoID <= 0 || c.Comment.UserID <= 0 {
-			return events.ErrPoison
-		}
-		if err := persist(ctx, c); err != nil {
-			return err
-		}
-		if s.hot.Finished.Take(c.EventID) {
-			return nil
-		}
-		return s.makeVisible(ctx, c)
-	})
+// ensureVisible is the consumer's check, after the save, that the hot model has a change:
+// nothing to do when this process's request finished it.
+func (s *comments) ensureVisible(ctx context.Context, c commentapi.Changed) error {
+	if s.hot.Finished.Take(c.EventID) {
+		return nil
+	}
+	return s.makeVisible(ctx, c)
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"fmt"
-	"strings"
+	"maps"
+	"slices"
 
 	"github.com/lib/pq"
 
@@ -40,7 +40,8 @@ func (s *store) nextID(ctx context.Context) (int64, error) {
 	return id, err
 }
 
-// save persists a batch of changes in one statement, one change per comment (a deletion wins).
+// save persists a batch of changes in one statement, one change per comment (a deletion wins):
+// PostgreSQL refuses to update one row twice in one INSERT … ON CONFLICT.
 func (s *store) save(ctx context.Context, batch []commentapi.Changed) error {
 	byID := make(map[int64]commentapi.Changed, len(batch))
 	for _, c := range batch {
@@ -48,25 +49,9 @@ func (s *store) save(ctx context.Context, batch []commentapi.Changed) error {
 			byID[c.Comment.ID] = c
 		}
 	}
-	if len(byID) == 0 {
-		return nil
-	}
-	var b strings.Builder
-	b.WriteString(saveCommentsPrefix)
-	args := make([]any, 0, 6*len(byID))
-	for _, c := range byID {
-		if len(args) > 0 {
-			b.WriteString(", ")
-		}
-		n := len(args)
-		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6)
-		args = append(args, c.Comment.ID, c.Comment.VideoID, c.Comment.UserID, c.Comment.Content, c.Comment.CreatedAt, c.Deleted)
-	}
-	b.WriteString(saveCommentsSuffix)
-	if _, err := s.db.ExecContext(ctx, b.String(), args...); err != nil {
-		return fmt.Errorf("save %d comments: %w", len(byID), err)
-	}
-	return nil
+	return pgdb.InsertRows(ctx, s.db, saveCommentsPrefix, slices.Collect(maps.Values(byID)), saveCommentsSuffix, func(c commentapi.Changed) []any {
+		return []any{c.Comment.ID, c.Comment.VideoID, c.Comment.UserID, c.Comment.Content, c.Comment.CreatedAt, c.Deleted}
+	})
 }
 
 func (s *store) list(ctx context.Context, videoID int64) ([]commentapi.Comment, error) {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"fmt"
-	"strings"
 
 	"github.com/lib/pq"
 
@@ -40,26 +38,9 @@ type store struct{ db *sql.DB }
 // save persists a batch of changes in one statement, keeping the winning change of each
 // (user, video) pair: PostgreSQL refuses to update one row twice in one INSERT … ON CONFLICT.
 func (s *store) save(ctx context.Context, batch []favoriteapi.Changed) error {
-	changes := latestPerPair(batch)
-	if len(changes) == 0 {
-		return nil
-	}
-	var b strings.Builder
-	b.WriteString(upsertLikesPrefix)
-	args := make([]any, 0, 6*len(changes))
-	for i, c := range changes {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		n := len(args)
-		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6)
-		args = append(args, c.UserID, c.VideoID, c.AuthorID, c.Liked, c.At, c.EventID)
-	}
-	b.WriteString(upsertLikesSuffix)
-	if _, err := s.db.ExecContext(ctx, b.String(), args...); err != nil {
-		return fmt.Errorf("save %d likes: %w", len(changes), err)
-	}
-	return nil
+	return pgdb.InsertRows(ctx, s.db, upsertLikesPrefix, latestPerPair(batch), upsertLikesSuffix, func(c favoriteapi.Changed) []any {
+		return []any{c.UserID, c.VideoID, c.AuthorID, c.Liked, c.At, c.EventID}
+	})
 }
 
 // summary answers from persisted likes only: the fallback when the state store is down.

@@ -44,6 +44,11 @@ type Changed struct {
 	Deleted bool    `json:"deleted"`
 }
 
+// Valid reports whether a change names everything it needs: one that does not is poison.
+func (c Changed) Valid() bool {
+	return c.EventID != "" && c.Comment.ID > 0 && c.Comment.VideoID > 0 && c.Comment.UserID > 0
+}
+
 // AddRequest adds a comment by UserID to VideoID.
 type AddRequest struct {
 	UserID  int64  `json:"user_id"`

@@ -54,6 +54,11 @@ type Changed struct {
 	At       int64  `json:"at"`
 }
 
+// Valid reports whether a change names everything it needs: one that does not is poison.
+func (c Changed) Valid() bool {
+	return c.EventID != "" && c.UserID > 0 && c.VideoID > 0 && c.AuthorID > 0 && c.At > 0
+}
+
 // SummaryRequest asks for like counts of videos and users, and which videos Viewer likes.
 type SummaryRequest struct {
 	Viewer   int64   `json:"viewer"`

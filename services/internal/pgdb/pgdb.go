@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -141,4 +143,37 @@ func Each[T any](ctx context.Context, db *sql.DB, scan func(*sql.Rows) (T, error
 		fn(v)
 	}
 	return rows.Err()
+}
+
+// InsertRows writes a batch in one statement: prefix, then one "($1, $2, …)" tuple per row
+// holding the values columns returns for it, then suffix (an ON CONFLICT clause, say). Every row
+// must have as many values as the first.
+func InsertRows[T any](ctx context.Context, db *sql.DB, prefix string, rows []T, suffix string, columns func(T) []any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(prefix)
+	var args []any
+	for i, row := range rows {
+		values := columns(row)
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for j, v := range values {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			args = append(args, v)
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(len(args)))
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(suffix)
+	if _, err := db.ExecContext(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("insert %d rows: %w", len(rows), err)
+	}
+	return nil
 }
