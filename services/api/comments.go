@@ -18,12 +18,18 @@ const (
 
 type commentResponse struct {
 	envelope.Status
-	Comment Comment `json:"comment"`
+	Comment *Comment `json:"comment"`
 }
+
+func (commentResponse) failed(s envelope.Status) any { return commentResponse{Status: s} }
 
 type commentListResponse struct {
 	envelope.Status
 	CommentList []Comment `json:"comment_list"`
+}
+
+func (commentListResponse) failed(s envelope.Status) any {
+	return commentListResponse{Status: s, CommentList: []Comment{}}
 }
 
 // commentDates renders create_date in the time zone the product's users live in.
@@ -34,7 +40,7 @@ func (d commentDates) format(unixMillis int64) string {
 }
 
 // handleCommentAction adds or deletes a comment and answers the stored (or deleted) comment.
-// Invocations: 4 (comment; then user, publish and favorite in parallel for its author).
+// Invocations: 5 (comment; then user, publish, favorite and relation in parallel for its author).
 func handleCommentAction(comments *commentapi.Client, c *composer, dates commentDates) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		videoID, err := params.ID(r, "video_id")
@@ -62,12 +68,13 @@ func handleCommentAction(comments *commentapi.Client, c *composer, dates comment
 		if err != nil {
 			return nil, err
 		}
-		return commentResponse{Status: envelope.Success, Comment: rendered[0]}, nil
+		return commentResponse{Status: envelope.Success, Comment: &rendered[0]}, nil
 	}
 }
 
 // handleCommentList serves a video's comments, newest first.
-// Invocations: 4 (comment; then user, publish and favorite in parallel for the commenters).
+// Invocations: 5 (comment; then user, publish, favorite and relation in parallel for the
+// commenters), or 1 for a video without comments.
 func handleCommentList(comments *commentapi.Client, c *composer, dates commentDates) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		videoID, err := params.ID(r, "video_id")
@@ -86,7 +93,8 @@ func handleCommentList(comments *commentapi.Client, c *composer, dates commentDa
 	}
 }
 
-// renderComments renders comments with their authors. Invocations: those of users (3, in parallel).
+// renderComments renders comments with their authors. Invocations: those of users (4, in
+// parallel), none for no comments.
 func (c *composer) renderComments(r *http.Request, viewer int64, list []commentapi.Comment, dates commentDates) ([]Comment, error) {
 	out := make([]Comment, 0, len(list))
 	if len(list) == 0 {

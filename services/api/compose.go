@@ -11,6 +11,7 @@ import (
 	"github.com/doutok/doutok/services/internal/feedapi"
 	"github.com/doutok/doutok/services/internal/ids"
 	"github.com/doutok/doutok/services/internal/publishapi"
+	"github.com/doutok/doutok/services/internal/relationapi"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
 
@@ -22,6 +23,7 @@ type composer struct {
 	publish       *publishapi.Client
 	favorites     *favoriteapi.Client
 	comments      *commentapi.Client
+	relations     *relationapi.Client
 	publicBaseURL string // base of the gateway's own URLs (default images)
 	mediaBaseURL  string // base of play and cover URLs: the gateway's /media route, or a CDN
 }
@@ -31,17 +33,20 @@ type facts struct {
 	profiles      map[int64]userapi.Profile
 	workCounts    map[int64]int64
 	likes         favoriteapi.SummaryReply
+	follows       map[int64]relationapi.UserFollows
 	commentCounts map[int64]int64
 }
 
-// gather fetches profiles, work counts and like counts of users, and like and comment counts of
-// videos. Invocations: up to 4, in parallel (user, publish, favorite, comment).
+// gather fetches profiles, work counts, like and follow counts of users (and whether the viewer
+// follows them), and like and comment counts of videos.
+// Invocations: up to 5, in parallel (user, publish, favorite, comment, relation).
 func (c *composer) gather(ctx context.Context, viewer int64, userIDs, videoIDs []int64) (facts, error) {
 	var f facts
 	g, gctx := errgroup.WithContext(ctx)
 	if len(userIDs) > 0 {
 		g.Go(func() (err error) { f.profiles, err = c.accounts.Profiles(gctx, userIDs); return err })
 		g.Go(func() (err error) { f.workCounts, err = c.publish.WorkCounts(gctx, userIDs); return err })
+		g.Go(func() (err error) { f.follows, err = c.relations.Summary(gctx, viewer, userIDs); return err })
 	}
 	if len(userIDs)+len(videoIDs) > 0 {
 		g.Go(func() (err error) {
@@ -55,8 +60,13 @@ func (c *composer) gather(ctx context.Context, viewer int64, userIDs, videoIDs [
 	return f, g.Wait()
 }
 
+// userCounts are a user's counters from their owners, in the shape the feed reports them.
+func (f facts) userCounts(id int64) feedapi.AuthorCounts {
+	return feedapi.AuthorCounts{UserLikes: f.likes.Users[id], UserFollows: f.follows[id]}
+}
+
 // users returns the User objects for ids as seen by viewer; unknown ids are absent.
-// Invocations: 3, in parallel (user, publish, favorite).
+// Invocations: 4, in parallel (user, publish, favorite, relation).
 func (c *composer) users(ctx context.Context, viewer int64, ids []int64) (map[int64]User, error) {
 	f, err := c.gather(ctx, viewer, ids, nil)
 	if err != nil {
@@ -64,13 +74,13 @@ func (c *composer) users(ctx context.Context, viewer int64, ids []int64) (map[in
 	}
 	out := make(map[int64]User, len(f.profiles))
 	for id, p := range f.profiles {
-		out[id] = c.user(p, f.workCounts[id], f.likes.Users[id])
+		out[id] = c.user(p, f.workCounts[id], f.userCounts(id))
 	}
 	return out, nil
 }
 
-// user renders a profile with its counters.
-func (c *composer) user(p userapi.Profile, workCount int64, likes favoriteapi.UserLikes) User {
+// user renders a profile with its counters, as the viewer the counts were read for sees it.
+func (c *composer) user(p userapi.Profile, workCount int64, counts feedapi.AuthorCounts) User {
 	return User{
 		ID:              p.ID,
 		Name:            p.Name,
@@ -78,13 +88,16 @@ func (c *composer) user(p userapi.Profile, workCount int64, likes favoriteapi.Us
 		Avatar:          c.imageURL(p.Avatar, defaultAvatarPath),
 		BackgroundImage: c.imageURL(p.BackgroundImage, defaultBackgroundPath),
 		WorkCount:       workCount,
-		FavoriteCount:   likes.FavoriteCount,
-		TotalFavorited:  likes.TotalFavorited,
+		FavoriteCount:   counts.FavoriteCount,
+		TotalFavorited:  counts.TotalFavorited,
+		FollowCount:     counts.FollowCount,
+		FollowerCount:   counts.FollowerCount,
+		IsFollow:        counts.FollowedByViewer,
 	}
 }
 
 // videos renders videos with their authors, in the given order.
-// Invocations: 4, in parallel (user, publish, favorite, comment).
+// Invocations: 5, in parallel (user, publish, favorite, comment, relation).
 func (c *composer) videos(ctx context.Context, viewer int64, vs []publishapi.Video) ([]Video, error) {
 	videoIDs := ids.Distinct(vs, func(v publishapi.Video) int64 { return v.ID })
 	authorIDs := ids.Distinct(vs, func(v publishapi.Video) int64 { return v.AuthorID })
@@ -94,7 +107,7 @@ func (c *composer) videos(ctx context.Context, viewer int64, vs []publishapi.Vid
 	}
 	out := make([]Video, 0, len(vs))
 	for _, v := range vs {
-		author := c.user(f.profiles[v.AuthorID], f.workCounts[v.AuthorID], f.likes.Users[v.AuthorID])
+		author := c.user(f.profiles[v.AuthorID], f.workCounts[v.AuthorID], f.userCounts(v.AuthorID))
 		out = append(out, c.video(v, author, f.likes.Videos[v.ID], f.commentCounts[v.ID]))
 	}
 	return out, nil
@@ -105,8 +118,7 @@ func (c *composer) videos(ctx context.Context, viewer int64, vs []publishapi.Vid
 func (c *composer) feedVideos(entries []feedapi.Entry, counts feedapi.Counts) []Video {
 	out := make([]Video, 0, len(entries))
 	for _, e := range entries {
-		a := counts.Authors[e.Video.AuthorID]
-		author := c.user(e.Author, e.AuthorWorkCount, a)
+		author := c.user(e.Author, e.AuthorWorkCount, counts.Authors[e.Video.AuthorID])
 		v := counts.Videos[e.Video.ID]
 		out = append(out, c.video(e.Video, author, favoriteapi.VideoLikes{Count: v.Likes, LikedByView: v.LikedByViewer}, v.Comments))
 	}

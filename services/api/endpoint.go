@@ -25,25 +25,40 @@ const anonymous int64 = 0
 // when there is none), it returns the response payload, which must embed envelope.Status.
 type action func(r *http.Request, viewer int64) (any, error)
 
-// endpoint adapts an action to HTTP: parameters from query and form, the token, and the envelope.
-func endpoint(tokens *auth.Tokens, need access, act action) http.Handler {
+// shape is an endpoint's reply type. failed returns the reply for an error: the error's status,
+// and every other field present with its zero value (lists empty, objects null), because clients
+// read the fields without checking status_code first.
+type shape interface {
+	failed(envelope.Status) any
+}
+
+// statusReply is the shape of the actions that answer nothing but the status.
+type statusReply struct{}
+
+func (statusReply) failed(s envelope.Status) any { return s }
+
+// endpoint adapts an action to HTTP: parameters from query and form, the token, and the envelope
+// in the endpoint's shape, errors included.
+func endpoint(tokens *auth.Tokens, need access, act action, reply shape) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := params.Parse(w, r); err != nil {
-			envelope.Error(w, r, err)
-			return
-		}
-		viewer, err := viewerOf(tokens, auth.FromRequest(r), need)
+		resp, err := serve(tokens, need, act, r, w)
 		if err != nil {
-			envelope.Error(w, r, err)
-			return
-		}
-		resp, err := act(r, viewer)
-		if err != nil {
-			envelope.Error(w, r, err)
+			envelope.ErrorAs(w, r, err, reply.failed)
 			return
 		}
 		envelope.OK(w, resp)
 	})
+}
+
+func serve(tokens *auth.Tokens, need access, act action, r *http.Request, w http.ResponseWriter) (any, error) {
+	if err := params.Parse(w, r); err != nil {
+		return nil, err
+	}
+	viewer, err := viewerOf(tokens, auth.FromRequest(r), need)
+	if err != nil {
+		return nil, err
+	}
+	return act(r, viewer)
 }
 
 // viewerOf returns the id of the holder of token (as the request carried it), or anonymous.
@@ -58,11 +73,4 @@ func viewerOf(tokens *auth.Tokens, token string, need access) (int64, error) {
 		return anonymous, nil
 	}
 	return tokens.Verify(token)
-}
-
-// notImplemented answers the envelope for a mobile route whose service has not landed yet.
-func notImplemented() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		envelope.Error(w, r, apperr.New(apperr.NotImplemented))
-	})
 }

@@ -16,7 +16,9 @@ import (
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/feedapi"
 	"github.com/doutok/doutok/services/internal/logging"
+	"github.com/doutok/doutok/services/internal/messageapi"
 	"github.com/doutok/doutok/services/internal/publishapi"
+	"github.com/doutok/doutok/services/internal/relationapi"
 	"github.com/doutok/doutok/services/internal/server"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
@@ -55,6 +57,7 @@ func run(ctx context.Context, getenv server.Getenv) error {
 	publish := publishapi.NewClient(sidecar)
 	favorites := favoriteapi.NewClient(sidecar)
 	comments := commentapi.NewClient(sidecar)
+	relations := relationapi.NewClient(sidecar)
 	zone, err := time.LoadLocation(getenv.Or("COMMENT_TIMEZONE", "Asia/Shanghai"))
 	if err != nil {
 		return fmt.Errorf("COMMENT_TIMEZONE: %w", err)
@@ -67,12 +70,15 @@ func run(ctx context.Context, getenv server.Getenv) error {
 		feed:      feedapi.NewClient(sidecar),
 		favorites: favorites,
 		comments:  comments,
+		relations: relations,
+		messages:  messageapi.NewClient(sidecar),
 		dates:     commentDates{zone: zone},
 		compose: &composer{
 			accounts:      accounts,
 			publish:       publish,
 			favorites:     favorites,
 			comments:      comments,
+			relations:     relations,
 			publicBaseURL: publicBase,
 			mediaBaseURL:  strings.TrimRight(getenv.Or("PUBLIC_MEDIA_BASE_URL", publicBase+"/media"), "/"),
 		},

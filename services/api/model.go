@@ -36,3 +36,21 @@ type Comment struct {
 	Content    string `json:"content"`
 	CreateDate string `json:"create_date"`
 }
+
+// FriendUser is a friend (mutual follow) with the latest message between the viewer and them:
+// the User fields flattened at the top level, then message and msgType (1 if the viewer sent that
+// message), as the mobile client reads them.
+type FriendUser struct {
+	User
+	Message string `json:"message"`
+	MsgType int64  `json:"msgType"`
+}
+
+// Message is a chat message. CreateTime is Unix ms.
+type Message struct {
+	ID         int64  `json:"id"`
+	ToUserID   int64  `json:"to_user_id"`
+	FromUserID int64  `json:"from_user_id"`
+	Content    string `json:"content"`
+	CreateTime int64  `json:"create_time"`
+}

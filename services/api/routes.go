@@ -12,7 +12,9 @@ import (
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/feedapi"
 	"github.com/doutok/doutok/services/internal/logging"
+	"github.com/doutok/doutok/services/internal/messageapi"
 	"github.com/doutok/doutok/services/internal/publishapi"
+	"github.com/doutok/doutok/services/internal/relationapi"
 	"github.com/doutok/doutok/services/internal/server"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
@@ -26,6 +28,8 @@ type deps struct {
 	feed      *feedapi.Client
 	favorites *favoriteapi.Client
 	comments  *commentapi.Client
+	relations *relationapi.Client
+	messages  *messageapi.Client
 	dates     commentDates
 	compose   *composer
 	publisher *publisher
@@ -40,25 +44,26 @@ func newServer(d deps) http.Handler {
 	get, post := http.MethodGet, http.MethodPost
 	route := func(method, path string, h http.Handler) { r.Handle(path, h).Methods(method) }
 
-	route(get, "/douyin/feed", endpoint(d.tokens, optional, handleFeed(d.feed, d.compose, &newestPageCache{})))
-	route(post, "/douyin/user/register", endpoint(d.tokens, public, handleAccount(d.tokens, d.accounts.Register)))
-	route(post, "/douyin/user/login", endpoint(d.tokens, public, handleAccount(d.tokens, d.accounts.Login)))
-	route(get, "/douyin/user", endpoint(d.tokens, required, handleUserInfo(d.compose)))
+	// Each endpoint: its access, its action, and the shape of its reply (kept on errors too).
+	route(get, "/douyin/feed", endpoint(d.tokens, optional, handleFeed(d.feed, d.compose, &newestPageCache{}), feedResponse{}))
+	route(post, "/douyin/user/register", endpoint(d.tokens, public, handleAccount(d.tokens, d.accounts.Register), accountResponse{}))
+	route(post, "/douyin/user/login", endpoint(d.tokens, public, handleAccount(d.tokens, d.accounts.Login), accountResponse{}))
+	route(get, "/douyin/user", endpoint(d.tokens, required, handleUserInfo(d.compose), userResponse{}))
 	route(post, "/douyin/publish/action", handlePublish(d.publisher))
-	route(get, "/douyin/publish/list", endpoint(d.tokens, required, handlePublishList(d.publish, d.compose)))
-	route(post, "/douyin/favorite/action", endpoint(d.tokens, required, handleFavoriteAction(d.favorites)))
-	route(get, "/douyin/favorite/list", endpoint(d.tokens, required, handleFavoriteList(d.favorites, d.publish, d.compose)))
-	route(post, "/douyin/comment/action", endpoint(d.tokens, required, handleCommentAction(d.comments, d.compose, d.dates)))
-	route(get, "/douyin/comment/list", endpoint(d.tokens, required, handleCommentList(d.comments, d.compose, d.dates)))
-	route(post, "/douyin/relation/action", notImplemented())
-	route(get, "/douyin/relation/follow/list", notImplemented())
-	route(get, "/douyin/relation/follower/list", notImplemented())
-	route(get, "/douyin/relation/friend/list", notImplemented())
-	route(get, "/douyin/message/chat", notImplemented())
-	route(post, "/douyin/message/action", notImplemented())
+	route(get, "/douyin/publish/list", endpoint(d.tokens, required, handlePublishList(d.publish, d.compose), videoListResponse{}))
+	route(post, "/douyin/favorite/action", endpoint(d.tokens, required, handleFavoriteAction(d.favorites), statusReply{}))
+	route(get, "/douyin/favorite/list", endpoint(d.tokens, required, handleFavoriteList(d.favorites, d.publish, d.compose), videoListResponse{}))
+	route(post, "/douyin/comment/action", endpoint(d.tokens, required, handleCommentAction(d.comments, d.compose, d.dates), commentResponse{}))
+	route(get, "/douyin/comment/list", endpoint(d.tokens, required, handleCommentList(d.comments, d.compose, d.dates), commentListResponse{}))
+	route(post, "/douyin/relation/action", endpoint(d.tokens, required, handleRelationAction(d.relations), statusReply{}))
+	route(get, "/douyin/relation/follow/list", endpoint(d.tokens, required, handleUserList(d.relations, d.compose, relationapi.ListFollowing), userListResponse{}))
+	route(get, "/douyin/relation/follower/list", endpoint(d.tokens, required, handleUserList(d.relations, d.compose, relationapi.ListFollowers), userListResponse{}))
+	route(get, "/douyin/relation/friend/list", endpoint(d.tokens, required, handleFriendList(d.relations, d.messages, d.compose), friendListResponse{}))
+	route(get, "/douyin/message/chat", endpoint(d.tokens, required, handleChat(d.messages), chatResponse{}))
+	route(post, "/douyin/message/action", endpoint(d.tokens, required, handleMessageAction(d.messages), statusReply{}))
 
 	route(get, server.HealthPath, server.Healthz())
-	route(get, "/healthz/feed", endpoint(d.tokens, public, handleFeedPing(d.feed)))
+	route(get, "/healthz/feed", endpoint(d.tokens, public, handleFeedPing(d.feed), statusReply{}))
 	r.PathPrefix("/static/").Methods(get, http.MethodHead).Handler(handleStatic(d.images))
 	if d.mediaDir != "" {
 		r.PathPrefix("/media/").Methods(get, http.MethodHead).Handler(handleMedia(d.mediaDir))

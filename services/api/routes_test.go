@@ -66,3 +66,31 @@ func TestStaticImagesServeRanges(t *testing.T) {
 		t.Fatalf("HTTP %d, %d bytes", rec.Code, rec.Body.Len())
 	}
 }
+
+// Every endpoint answers its errors in its own shape: the mobile client reads the fields
+// without checking status_code first.
+func TestErrorsKeepTheEndpointsShape(t *testing.T) {
+	h, _ := testServer(t)
+	for path, want := range map[string]string{
+		"GET /douyin/feed/?latest_time=x":     `"video_list":[],"next_time":0`,
+		"GET /douyin/user/":                   `"user":null`,
+		"GET /douyin/publish/list/":           `"video_list":[]`,
+		"POST /douyin/favorite/action/":       `"status_msg":"token is required"}`,
+		"GET /douyin/favorite/list/":          `"video_list":[]`,
+		"POST /douyin/comment/action/":        `"comment":null`,
+		"GET /douyin/comment/list/":           `"comment_list":[]`,
+		"POST /douyin/relation/action/":       `"status_msg":"token is required"}`,
+		"GET /douyin/relation/follow/list/":   `"user_list":[]`,
+		"GET /douyin/relation/follower/list/": `"user_list":[]`,
+		"GET /douyin/relation/friend/list/":   `"user_list":[]`,
+		"GET /douyin/message/chat/":           `"message_list":[]`,
+		"POST /douyin/message/action/":        `"status_msg":"token is required"}`,
+	} {
+		method, target, _ := strings.Cut(path, " ")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(method, target, nil))
+		if body := rec.Body.String(); !strings.Contains(body, want) || !strings.HasPrefix(body, `{"status_code":`) {
+			t.Errorf("%s: HTTP %d %s, want it to contain %s", path, rec.Code, body, want)
+		}
+	}
+}

@@ -17,10 +17,14 @@ type accountResponse struct {
 	Token  string `json:"token"`
 }
 
+func (accountResponse) failed(s envelope.Status) any { return accountResponse{Status: s} }
+
 type userResponse struct {
 	envelope.Status
-	User User `json:"user"`
+	User *User `json:"user"`
 }
+
+func (userResponse) failed(s envelope.Status) any { return userResponse{Status: s} }
 
 // accountCall is the user-service call behind register or login.
 type accountCall func(context.Context, userapi.Credentials) (int64, error)
@@ -44,11 +48,17 @@ func handleAccount(tokens *auth.Tokens, call accountCall) action {
 	}
 }
 
+// handleUserInfo serves a user's profile with its counters; without user_id, the viewer's own
+// (the official client asks for "my profile" with the token alone).
+// Invocations: 4, in parallel (user, publish, favorite, relation).
 func handleUserInfo(c *composer) action {
 	return func(r *http.Request, viewer int64) (any, error) {
-		id, err := params.ID(r, "user_id")
-		if err != nil {
-			return nil, err
+		id := viewer
+		if r.FormValue("user_id") != "" {
+			var err error
+			if id, err = params.ID(r, "user_id"); err != nil {
+				return nil, err
+			}
 		}
 		users, err := c.users(r.Context(), viewer, []int64{id})
 		if err != nil {
@@ -58,6 +68,6 @@ func handleUserInfo(c *composer) action {
 		if !ok {
 			return nil, apperr.New(apperr.UserNotFound)
 		}
-		return userResponse{Status: envelope.Success, User: user}, nil
+		return userResponse{Status: envelope.Success, User: &user}, nil
 	}
 }

@@ -27,9 +27,17 @@ type feedResponse struct {
 	NextTime  int64   `json:"next_time"`
 }
 
+func (feedResponse) failed(s envelope.Status) any {
+	return feedResponse{Status: s, VideoList: []Video{}}
+}
+
 type videoListResponse struct {
 	envelope.Status
 	VideoList []Video `json:"video_list"`
+}
+
+func (videoListResponse) failed(s envelope.Status) any {
+	return videoListResponse{Status: s, VideoList: []Video{}}
 }
 
 // newestPage is what the gateway keeps of the feed's newest page: the entries (the same for
@@ -105,8 +113,8 @@ func handleFeed(feed *feedapi.Client, c *composer, newest *newestPageCache) acti
 }
 
 // handlePublishList serves a user's videos, newest first.
-// Invocations: 5 (publish: the videos; then user, publish, favorite and comment in parallel), or
-// 2 for a user without videos (publish, then user: does the user exist).
+// Invocations: 6 (publish: the videos; then user, publish, favorite, comment and relation in
+// parallel), or 2 for a user without videos (publish, then user: does the user exist).
 func handlePublishList(publish *publishapi.Client, c *composer) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		authorID, err := params.ID(r, "user_id")

@@ -106,25 +106,13 @@ func (l *likes) apply(ctx context.Context, req favoriteapi.ApplyRequest) error {
 // buckets. It is idempotent: the event consumer calls it again for every change it persists,
 // which completes the work of a request that crashed half-way.
 func (l *likes) makeVisible(ctx context.Context, c favoriteapi.Changed) error {
-	fact := lww.Fact{In: c.Liked, At: c.At, Event: c.EventID}
-	applyTo := func(member int64) func(*lww.Set) error {
-		return func(s *lww.Set) error {
-			if !s.Apply(member, fact) {
-				return lww.ErrUnchanged
-			}
-			return nil
-		}
-	}
 	// The video side (video set, its count, the author's total) and the user side (user set, its
 	// count) are independent: they run side by side.
 	var g errgroup.Group
-	g.Go(func() error { return l.videoSide(ctx, c, applyTo(c.UserID)) })
+	g.Go(func() error { return l.videoSide(ctx, c) })
 	g.Go(func() error {
-		user, err := lww.Update(ctx, l.hot, userKey(c.UserID), applyTo(c.VideoID))
-		if err != nil {
-			return err
-		}
-		return lww.AssignCount(ctx, l.hot, userLikedPrefix, c.UserID, user.Count(), user.Seq)
+		_, err := lww.UpdateCounted(ctx, l.hot, userKey(c.UserID), c.VideoID, c.Fact(), userLikedPrefix, c.UserID)
+		return err
 	})
 	if err := g.Wait(); err != nil {
 		return apperr.Wrap(apperr.Unavailable, err)
@@ -132,8 +120,8 @@ func (l *likes) makeVisible(ctx context.Context, c favoriteapi.Changed) error {
 	return nil
 }
 
-func (l *likes) videoSide(ctx context.Context, c favoriteapi.Changed, apply func(*lww.Set) error) error {
-	video, err := lww.Update(ctx, l.hot, videoKey(c.VideoID), apply)
+func (l *likes) videoSide(ctx context.Context, c favoriteapi.Changed) error {
+	video, err := lww.Update(ctx, l.hot, videoKey(c.VideoID), lww.Record(c.UserID, c.Fact()))
 	if err != nil {
 		return err
 	}
@@ -185,7 +173,7 @@ func (l *likes) ensureVisible(ctx context.Context, c favoriteapi.Changed) error 
 			return err
 		}
 	}
-	fact := lww.Fact{In: c.Liked, At: c.At, Event: c.EventID}
+	fact := c.Fact()
 	applied := func(s lww.Set, member int64) bool {
 		known, ok := s.Members[member]
 		return ok && !fact.Newer(known)

@@ -38,7 +38,7 @@ type store struct{ db *sql.DB }
 // save persists a batch of changes in one statement, keeping the winning change of each
 // (user, video) pair: PostgreSQL refuses to update one row twice in one INSERT … ON CONFLICT.
 func (s *store) save(ctx context.Context, batch []favoriteapi.Changed) error {
-	return pgdb.InsertRows(ctx, s.db, upsertLikesPrefix, latestPerPair(batch), upsertLikesSuffix, func(c favoriteapi.Changed) []any {
+	return pgdb.InsertRows(ctx, s.db, upsertLikesPrefix, lww.Latest(batch, func(c favoriteapi.Changed) [2]int64 { return [2]int64{c.UserID, c.VideoID} }, favoriteapi.Changed.Fact), upsertLikesSuffix, func(c favoriteapi.Changed) []any {
 		return []any{c.UserID, c.VideoID, c.AuthorID, c.Liked, c.At, c.EventID}
 	})
 }
@@ -75,23 +75,6 @@ func (s *store) summary(ctx context.Context, req favoriteapi.SummaryRequest) (fa
 		reply.Users[id] = favoriteapi.UserLikes{FavoriteCount: userCounts[id], TotalFavorited: totals[id]}
 	}
 	return reply, nil
-}
-
-// latestPerPair keeps the winning change of each (user, video) pair of a batch.
-func latestPerPair(batch []favoriteapi.Changed) []favoriteapi.Changed {
-	type pair struct{ user, video int64 }
-	latest := make(map[pair]favoriteapi.Changed, len(batch))
-	for _, c := range batch {
-		k := pair{c.UserID, c.VideoID}
-		if old, ok := latest[k]; !ok || (lww.Fact{At: c.At, Event: c.EventID}).Newer(lww.Fact{At: old.At, Event: old.EventID}) {
-			latest[k] = c
-		}
-	}
-	out := make([]favoriteapi.Changed, 0, len(latest))
-	for _, c := range latest {
-		out = append(out, c)
-	}
-	return out
 }
 
 // eachChange calls fn with the latest persisted change of every (user, video) pair.

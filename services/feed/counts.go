@@ -13,24 +13,28 @@ import (
 	"github.com/doutok/doutok/services/internal/ids"
 	"github.com/doutok/doutok/services/internal/logging"
 	"github.com/doutok/doutok/services/internal/lww"
+	"github.com/doutok/doutok/services/internal/relationapi"
 )
 
-// counterKeys names the state keys holding the counters of entries and the viewer's likes.
+// counterKeys names the state keys holding the counters of entries, the viewer's likes and whom
+// the viewer follows.
 func counterKeys(entries []feedapi.Entry, viewer int64) []string {
 	videoIDs, authorIDs := idsOf(entries)
 	keys := lww.BucketKeys(favoriteapi.VideoLikesBucket, videoIDs)
 	keys = append(keys, lww.BucketKeys(commentapi.CommentCountsBucket, videoIDs)...)
 	keys = append(keys, lww.BucketKeys(favoriteapi.UserLikedBucket, authorIDs)...)
 	keys = append(keys, lww.BucketKeys(favoriteapi.UserReceivedBucket, authorIDs)...)
+	keys = append(keys, lww.BucketKeys(relationapi.FollowCountBucket, authorIDs)...)
+	keys = append(keys, lww.BucketKeys(relationapi.FollowerCountBucket, authorIDs)...)
 	if viewer > 0 {
-		keys = append(keys, favoriteapi.UserLikesKey(viewer))
+		keys = append(keys, favoriteapi.UserLikesKey(viewer), relationapi.FollowsKey(viewer))
 	}
 	return keys
 }
 
-// counts reads the counters of a page's videos and authors, and the viewer's likes, from the
-// read models the favorite and comment services publish in the state store: one bulk read of a
-// few bucket keys. When the state store is down (known already, or found now) it asks those
+// counts reads the counters of a page's videos and authors, the viewer's likes and follows,
+// from the read models the favorite, comment and relation services publish in the state store:
+// one bulk read of a few bucket keys. When the state store is down (known already, or found now) it asks those
 // services instead, which answer from PostgreSQL.
 func (t *timeline) counts(ctx context.Context, entries []feedapi.Entry, viewer int64, stateDown bool) (feedapi.Counts, error) {
 	if len(entries) == 0 {
@@ -54,9 +58,10 @@ func countsFrom(raw map[string]json.RawMessage, entries []feedapi.Entry, viewer 
 	videoIDs, authorIDs := idsOf(entries)
 	counts := feedapi.Counts{Videos: make(map[int64]feedapi.VideoCounts, len(videoIDs)), Authors: make(map[int64]feedapi.AuthorCounts, len(authorIDs))}
 	buckets := lww.NewBuckets(raw)
-	var viewerLikes lww.Set
+	var viewerLikes, viewerFollows lww.Set
 	if viewer > 0 {
 		viewerLikes = buckets.Set(favoriteapi.UserLikesKey(viewer))
+		viewerFollows = buckets.Set(relationapi.FollowsKey(viewer))
 	}
 	for _, id := range videoIDs {
 		counts.Videos[id] = feedapi.VideoCounts{
@@ -67,18 +72,26 @@ func countsFrom(raw map[string]json.RawMessage, entries []feedapi.Entry, viewer 
 	}
 	for _, id := range authorIDs {
 		counts.Authors[id] = feedapi.AuthorCounts{
-			FavoriteCount:  buckets.Count(favoriteapi.UserLikedBucket, id),
-			TotalFavorited: buckets.Count(favoriteapi.UserReceivedBucket, id),
+			UserLikes: favoriteapi.UserLikes{
+				FavoriteCount:  buckets.Count(favoriteapi.UserLikedBucket, id),
+				TotalFavorited: buckets.Count(favoriteapi.UserReceivedBucket, id),
+			},
+			UserFollows: relationapi.UserFollows{
+				FollowCount:      buckets.Count(relationapi.FollowCountBucket, id),
+				FollowerCount:    buckets.Count(relationapi.FollowerCountBucket, id),
+				FollowedByViewer: viewerFollows.Has(id),
+			},
 		}
 	}
 	return counts, buckets.Err()
 }
 
-// countsFromOwners asks the favorite and comment services for the counters.
+// countsFromOwners asks the favorite, comment and relation services for the counters, in parallel.
 func (t *timeline) countsFromOwners(ctx context.Context, videoIDs, authorIDs []int64, viewer int64) (feedapi.Counts, error) {
 	counts := feedapi.Counts{Videos: map[int64]feedapi.VideoCounts{}, Authors: map[int64]feedapi.AuthorCounts{}}
 	var likes favoriteapi.SummaryReply
 	var comments map[int64]int64
+	var follows map[int64]relationapi.UserFollows
 	var g errgroup.Group
 	g.Go(func() (err error) {
 		likes, err = t.favorites.Summary(ctx, favoriteapi.SummaryRequest{Viewer: viewer, VideoIDs: videoIDs, UserIDs: authorIDs})
@@ -88,6 +101,10 @@ func (t *timeline) countsFromOwners(ctx context.Context, videoIDs, authorIDs []i
 		comments, err = t.comments.Counts(ctx, videoIDs)
 		return err
 	})
+	g.Go(func() (err error) {
+		follows, err = t.relations.Summary(ctx, viewer, authorIDs)
+		return err
+	})
 	if err := g.Wait(); err != nil {
 		return counts, err
 	}
@@ -95,7 +112,7 @@ func (t *timeline) countsFromOwners(ctx context.Context, videoIDs, authorIDs []i
 		counts.Videos[id] = feedapi.VideoCounts{Likes: likes.Videos[id].Count, Comments: comments[id], LikedByViewer: likes.Videos[id].LikedByView}
 	}
 	for _, id := range authorIDs {
-		counts.Authors[id] = likes.Users[id]
+		counts.Authors[id] = feedapi.AuthorCounts{UserLikes: likes.Users[id], UserFollows: follows[id]}
 	}
 	return counts, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/logging"
 	"github.com/doutok/doutok/services/internal/lww"
+	"github.com/doutok/doutok/services/internal/relationapi"
 	"github.com/doutok/doutok/services/internal/server"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
@@ -30,6 +31,7 @@ func run(ctx context.Context, getenv server.Getenv) error {
 		users:     userapi.NewClient(svc.Sidecar),
 		favorites: favoriteapi.NewClient(svc.Sidecar),
 		comments:  commentapi.NewClient(svc.Sidecar),
+		relations: relationapi.NewClient(svc.Sidecar),
 		state:     lww.Store{SDK: svc.Sidecar.SDK(), Name: daprc.StateStore},
 	}
 	go t.keepVersionPublished(logging.WithLogger(ctx, svc.Log), time.Second)

@@ -22,6 +22,7 @@ import (
 	"github.com/doutok/doutok/services/internal/logging"
 	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/publishapi"
+	"github.com/doutok/doutok/services/internal/relationapi"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
 
@@ -40,6 +41,7 @@ type timeline struct {
 	users     *userapi.Client
 	favorites *favoriteapi.Client
 	comments  *commentapi.Client
+	relations *relationapi.Client
 	state     lww.Store // the state store: the published version, cached page and counters
 	local     localPage
 }
@@ -95,7 +97,7 @@ func (l *localPage) set(version int64, entries []feedapi.Entry) {
 // The newest page's entries are kept at three levels, each valid only for the version it was
 // built at: this replica's copy, the state store (shared by replicas, survives restarts),
 // PostgreSQL. Older pages are read from PostgreSQL, whose index serves them directly. Counters
-// come on every request from the read models the favorite and comment services publish, so they
+// come on every request from the read models the favorite, comment and relation services publish, so they
 // are exact. With the state store down, everything is read from PostgreSQL and the owners.
 func (t *timeline) pageReply(ctx context.Context, req feedapi.PageRequest) (feedapi.PageReply, error) {
 	reply := feedapi.PageReply{Status: envelope.Success}

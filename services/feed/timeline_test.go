@@ -7,23 +7,26 @@ import (
 )
 
 func TestFingerprintNamesOneExactAnswer(t *testing.T) {
-	counts := func(likes int64) feedapi.Counts {
+	counts := func(likes, followers int64) feedapi.Counts {
+		author := feedapi.AuthorCounts{}
+		author.TotalFavorited, author.FollowerCount = likes, followers
 		return feedapi.Counts{
 			Videos:  map[int64]feedapi.VideoCounts{1: {Likes: likes}, 2: {Comments: 3}, 3: {}},
-			Authors: map[int64]feedapi.AuthorCounts{7: {TotalFavorited: likes}},
+			Authors: map[int64]feedapi.AuthorCounts{7: author},
 		}
 	}
-	a, _ := fingerprint(4, counts(1))
-	b, _ := fingerprint(4, counts(1))
+	a, _ := fingerprint(4, counts(1, 0))
+	b, _ := fingerprint(4, counts(1, 0))
 	if a != b {
 		t.Fatal("equal answers must have equal fingerprints")
 	}
 	for _, other := range []func() (string, error){
-		func() (string, error) { return fingerprint(5, counts(1)) },
-		func() (string, error) { return fingerprint(4, counts(2)) },
+		func() (string, error) { return fingerprint(5, counts(1, 0)) },
+		func() (string, error) { return fingerprint(4, counts(2, 0)) },
+		func() (string, error) { return fingerprint(4, counts(1, 1)) },
 	} {
 		if c, _ := other(); c == a {
-			t.Fatal("a different version or count must change the fingerprint")
+			t.Fatal("a different version, like count or follower count must change the fingerprint")
 		}
 	}
 }

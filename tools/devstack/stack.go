@@ -37,6 +37,8 @@ var Services = []Service{
 	{Name: "feed"},
 	{Name: "favorite"},
 	{Name: "comment"},
+	{Name: "relation"},
+	{Name: "message"},
 	{Name: "api", Public: true},
 }
 

@@ -29,6 +29,7 @@ const (
 	InvalidVideo     Code = 10006
 	MissingVideo     Code = 10007
 	InvalidComment   Code = 10008
+	InvalidMessage   Code = 10009
 
 	TokenMissing Code = 20001
 	TokenInvalid Code = 20002
@@ -40,12 +41,14 @@ const (
 	VideoNotFound    Code = 30003
 	CommentMissing   Code = 30004
 	NotCommentAuthor Code = 30005
+	FollowSelf       Code = 30006
+	MessageSelf      Code = 30007
 
 	RouteNotFound    Code = 40001
 	MethodNotAllowed Code = 40002
 	BodyTooLarge     Code = 40003
 	CallerRejected   Code = 40004
-	NotImplemented   Code = 40005
+	// 40005 (endpoint not available yet) is retired: every endpoint exists.
 
 	Internal    Code = 50001
 	Unavailable Code = 50002
@@ -68,6 +71,7 @@ var Catalogue = map[Code]Entry{
 	InvalidVideo:     {InvalidVideo, http.StatusOK, "data is not a video that can be decoded"},
 	MissingVideo:     {MissingVideo, http.StatusOK, "data (the video file) is required"},
 	InvalidComment:   {InvalidComment, http.StatusOK, "comment_text must be 1-500 characters"},
+	InvalidMessage:   {InvalidMessage, http.StatusOK, "content must be 1-1000 characters without control characters other than newline and tab"},
 
 	TokenMissing: {TokenMissing, http.StatusUnauthorized, "token is required"},
 	TokenInvalid: {TokenInvalid, http.StatusUnauthorized, "token is invalid"},
@@ -79,12 +83,13 @@ var Catalogue = map[Code]Entry{
 	VideoNotFound:    {VideoNotFound, http.StatusOK, "video not found"},
 	CommentMissing:   {CommentMissing, http.StatusOK, "comment not found on this video"},
 	NotCommentAuthor: {NotCommentAuthor, http.StatusOK, "only the comment's author can delete it"},
+	FollowSelf:       {FollowSelf, http.StatusOK, "you cannot follow yourself"},
+	MessageSelf:      {MessageSelf, http.StatusOK, "you cannot send a message to yourself"},
 
 	RouteNotFound:    {RouteNotFound, http.StatusNotFound, "no such endpoint"},
 	MethodNotAllowed: {MethodNotAllowed, http.StatusMethodNotAllowed, "method not allowed on this endpoint"},
 	BodyTooLarge:     {BodyTooLarge, http.StatusRequestEntityTooLarge, "request body is too large"},
 	CallerRejected:   {CallerRejected, http.StatusForbidden, "caller is not this service's sidecar"},
-	NotImplemented:   {NotImplemented, http.StatusNotImplemented, "this endpoint is not available yet"},
 
 	Internal:    {Internal, http.StatusInternalServerError, "internal error"},
 	Unavailable: {Unavailable, http.StatusServiceUnavailable, "service temporarily unavailable, try again"},

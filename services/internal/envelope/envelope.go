@@ -57,12 +57,18 @@ func OK(w http.ResponseWriter, v any) {
 // Error sends err as an envelope. Application errors keep their code and message; anything else
 // becomes Internal, and its detail goes to the log only.
 func Error(w http.ResponseWriter, r *http.Request, err error) {
+	ErrorAs(w, r, err, func(s Status) any { return s })
+}
+
+// ErrorAs sends err like Error, in the shape of the endpoint's reply: shape returns the reply
+// carrying the error's status, its other fields present with zero values.
+func ErrorAs(w http.ResponseWriter, r *http.Request, err error, shape func(Status) any) {
 	appErr := apperr.From(err)
 	status := apperr.HTTPStatus(appErr.Code)
 	if status >= http.StatusInternalServerError {
 		logging.FromContext(r.Context()).Error("request failed", zap.Error(err))
 	}
-	Write(w, status, statusOf(appErr))
+	Write(w, status, shape(statusOf(appErr)))
 }
 
 func statusOf(e *apperr.Error) Status {

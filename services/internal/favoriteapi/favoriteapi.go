@@ -8,6 +8,7 @@ import (
 
 	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/envelope"
+	"github.com/doutok/doutok/services/internal/lww"
 )
 
 // AppID is the favorite service's Dapr app id.
@@ -53,6 +54,9 @@ type Changed struct {
 	Liked    bool   `json:"liked"`
 	At       int64  `json:"at"`
 }
+
+// Fact is the change as a last-writer-wins fact about the (user, video) pair.
+func (c Changed) Fact() lww.Fact { return lww.Fact{In: c.Liked, At: c.At, Event: c.EventID} }
 
 // Valid reports whether a change names everything it needs: one that does not is poison.
 func (c Changed) Valid() bool {
@@ -108,7 +112,7 @@ func (c *Client) Apply(ctx context.Context, req ApplyRequest) error {
 }
 
 // MaxSummaryIDs bounds the video and user ids of one summary request together.
-const MaxSummaryIDs = 500
+const MaxSummaryIDs = 2000
 
 // Summary returns like counts and the viewer's likes, in requests of at most MaxSummaryIDs ids.
 func (c *Client) Summary(ctx context.Context, req SummaryRequest) (SummaryReply, error) {

@@ -8,6 +8,7 @@ import (
 	"github.com/doutok/doutok/services/internal/envelope"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/publishapi"
+	"github.com/doutok/doutok/services/internal/relationapi"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
 
@@ -42,7 +43,7 @@ type Entry struct {
 }
 
 // Counts are the counters of a page's videos and authors, read from the read models the
-// favorite and comment services publish.
+// favorite, comment and relation services publish.
 type Counts struct {
 	Videos  map[int64]VideoCounts  `json:"videos"`
 	Authors map[int64]AuthorCounts `json:"authors"`
@@ -55,8 +56,12 @@ type VideoCounts struct {
 	LikedByViewer bool  `json:"liked_by_viewer"`
 }
 
-// AuthorCounts are one author's like counters, as the favorite service reports them.
-type AuthorCounts = favoriteapi.UserLikes
+// AuthorCounts are one author's counters as their owners report them: likes (favorite), and
+// follows with whether the viewer follows the author (relation).
+type AuthorCounts struct {
+	favoriteapi.UserLikes
+	relationapi.UserFollows
+}
 
 // PageReply is one page of the timeline. Newest says the page is the newest one, at Version.
 // Unchanged: the caller's whole reply (KnownFingerprint) is still current, nothing else is sent.

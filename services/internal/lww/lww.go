@@ -533,3 +533,41 @@ func CountsWrites(ctx context.Context, st Store, probeKey string) bool {
 	}
 	return etags[1] == etags[0]+1
 }
+
+// Record returns the change that records fact for member in a Set: ErrUnchanged when the set
+// already holds that fact or a newer one.
+func Record(member int64, fact Fact) func(*Set) error {
+	return func(s *Set) error {
+		if !s.Apply(member, fact) {
+			return ErrUnchanged
+		}
+		return nil
+	}
+}
+
+// UpdateCounted records fact for member in the set at key, then copies the set's size into id's
+// counter in the prefix's buckets. It returns the set as written.
+func UpdateCounted(ctx context.Context, st Store, key string, member int64, fact Fact, prefix string, id int64) (Set, error) {
+	set, err := Update(ctx, st, key, Record(member, fact))
+	if err != nil {
+		return set, err
+	}
+	return set, AssignCount(ctx, st, prefix, id, set.Count(), set.Seq)
+}
+
+// Latest keeps the winning change of each key in a batch (by fact): a batch persisted in one
+// INSERT … ON CONFLICT may not touch one row twice.
+func Latest[T any, K comparable](batch []T, key func(T) K, fact func(T) Fact) []T {
+	latest := make(map[K]T, len(batch))
+	for _, c := range batch {
+		k := key(c)
+		if old, ok := latest[k]; !ok || fact(c).Newer(fact(old)) {
+			latest[k] = c
+		}
+	}
+	out := make([]T, 0, len(latest))
+	for _, c := range latest {
+		out = append(out, c)
+	}
+	return out
+}

@@ -4,7 +4,10 @@ package userapi
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 
+	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/envelope"
 )
@@ -37,7 +40,7 @@ type ProfilesRequest struct {
 }
 
 // MaxBatch bounds one profiles request.
-const MaxBatch = 500
+const MaxBatch = 1000
 
 // Profile is what the user service owns of a user. Avatar and BackgroundImage are object paths
 // relative to the public media base; empty means the default image.
@@ -89,4 +92,39 @@ func (c *Client) Profiles(ctx context.Context, ids []int64) (map[int64]Profile, 
 		return nil
 	})
 	return found, err
+}
+
+// Known answers "does this user exist", remembering the users it found: accounts are never
+// deleted, so the memory cannot go stale. Services that act on another user (follow, message)
+// use it to refuse unknown ones.
+type Known struct {
+	client *Client
+	known  sync.Map // user id → struct{}
+	size   atomic.Int64
+}
+
+// maxKnownUsers bounds the memory (about 60 bytes a user); past it the memory starts over,
+// which only costs one lookup per user acted on again.
+const maxKnownUsers = 1_000_000
+
+// NewKnown returns a Known that asks client.
+func NewKnown(client *Client) *Known { return &Known{client: client} }
+
+// Check returns nil for an existing user, UserNotFound for an unknown one.
+func (k *Known) Check(ctx context.Context, id int64) error {
+	if _, ok := k.known.Load(id); ok {
+		return nil
+	}
+	profiles, err := k.client.Profiles(ctx, []int64{id})
+	if err != nil {
+		return err
+	}
+	if _, ok := profiles[id]; !ok {
+		return apperr.New(apperr.UserNotFound)
+	}
+	if _, loaded := k.known.LoadOrStore(id, struct{}{}); !loaded && k.size.Add(1) > maxKnownUsers {
+		k.known.Clear()
+		k.size.Store(0)
+	}
+	return nil
 }
