@@ -1,0 +1,335 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	dapr "github.com/dapr/go-sdk/client"
+	"github.com/google/uuid"
+	"go.uber.org/zap"
+
+	"github.com/doutok/doutok/services/internal/apperr"
+	"github.com/doutok/doutok/services/internal/envelope"
+	"github.com/doutok/doutok/services/internal/events"
+	"github.com/doutok/doutok/services/internal/logging"
+	"github.com/doutok/doutok/services/internal/lww"
+	"github.com/doutok/doutok/services/internal/messageapi"
+	"github.com/doutok/doutok/services/internal/server"
+	"github.com/doutok/doutok/services/internal/userapi"
+)
+
+const (
+	maxMessageRunes = 1000
+	// hotReadTimeout bounds a read of the hot model: with the state store down, reads answer
+	// from PostgreSQL at once.
+	hotReadTimeout = 300 * time.Millisecond
+	// maxClockSkew (ms) bounds how far the clocks of two replicas disagree (see send).
+	maxClockSkew = 1000
+)
+
+// The hot model, two keys per conversation (the smaller user id first):
+//
+//	chat-<a>-<b>    the window (window.go): the newest messages and every one not yet persisted,
+//	                which gives each message its time → chat
+//	latest-<a>-<b>  the newest message → latest, one bulk read for all of a user's friends
+//
+// The keys have no TTL: with the broker they are the truth until the consumer has persisted.
+// Should the store lose them, readers fall back to PostgreSQL, the first message of a
+// conversation starts its window again after the persisted ones, and the consumer puts back the
+// messages not yet persisted (they are still in the broker).
+//
+// The state store is shared by the services, so every key starts with the owner's name.
+func chatKey(c conversation) string   { return "message:chat-" + c.String() }
+func latestKey(c conversation) string { return "message:latest-" + c.String() }
+
+// messages is the message service's logic.
+type messages struct {
+	hot    lww.Store
+	sdk    dapr.Client
+	store  *store
+	users  *userapi.Known
+	placed placed
+}
+
+func validateContent(content string) error {
+	if !utf8.ValidString(content) || utf8.RuneCountInString(content) > maxMessageRunes || strings.TrimSpace(content) == "" ||
+		strings.ContainsFunc(content, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }) {
+		return apperr.New(apperr.InvalidMessage)
+	}
+	return nil
+}
+
+// send stores a new message: its id is taken from PostgreSQL's sequence, the message is announced
+// on the broker, then made visible, which gives it its time; the reply carries the stored message.
+func (s *messages) send(ctx context.Context, req messageapi.SendRequest) (messageapi.Message, error) {
+	if req.FromUserID <= 0 || req.ToUserID <= 0 {
+		return messageapi.Message{}, apperr.Newf(apperr.InvalidParameter, "from_user_id and to_user_id are required")
+	}
+	if req.FromUserID == req.ToUserID {
+		return messageapi.Message{}, apperr.New(apperr.MessageSelf)
+	}
+	if err := validateContent(req.Content); err != nil {
+		return messageapi.Message{}, err
+	}
+	if err := s.users.Check(ctx, req.ToUserID); err != nil {
+		return messageapi.Message{}, err
+	}
+	id, err := s.store.nextID(ctx)
+	if err != nil {
+		return messageapi.Message{}, apperr.Wrap(apperr.Unavailable, err)
+	}
+	sent := messageapi.Sent{EventID: uuid.NewString(), Message: messageapi.Message{
+		ID: id, FromUserID: req.FromUserID, ToUserID: req.ToUserID, Content: req.Content,
+	}}
+	// Whoever gives the message its time (this request, or a consumer that receives the event
+	// first) does so after this instant, on a clock at most maxClockSkew away from this one.
+	notBefore := time.Now().UnixMilli() - maxClockSkew
+	if err := events.Publish(ctx, s.sdk, messageapi.TopicMessageSent, sent); err != nil {
+		return messageapi.Message{}, apperr.Wrap(apperr.Unavailable, err)
+	}
+	m, err := s.makeVisible(ctx, sent.Message, notBefore)
+	if err != nil {
+		return messageapi.Message{}, err
+	}
+	s.placed.add(sent.EventID, m.CreateTime)
+	return m, nil
+}
+
+// makeVisible gives m its time in its conversation's window (or finds the time it already has),
+// then makes it the conversation's latest message unless a newer one is. It is idempotent: the
+// consumer calls it for every message this process did not place, which completes the work of a
+// request that died after publishing. notBefore is as for window.add.
+func (s *messages) makeVisible(ctx context.Context, m messageapi.Message, notBefore int64) (messageapi.Message, error) {
+	c := conversationOf(m.FromUserID, m.ToUserID)
+	seed := int64(noSeed)
+	// At most three rounds: each refusal is answered by reading what removes its cause.
+	for {
+		var err error
+		m.CreateTime, err = s.place(ctx, c, m, notBefore, seed)
+		switch {
+		case errors.Is(err, errNotStarted):
+			if seed, err = s.store.lastTime(ctx, c); err != nil {
+				return m, apperr.Wrap(apperr.Unavailable, err)
+			}
+		case errors.Is(err, errMaybeTrimmed):
+			t, persisted, err := s.store.timeOf(ctx, m.ID)
+			if err != nil {
+				return m, apperr.Wrap(apperr.Unavailable, err)
+			}
+			if persisted {
+				// Its latest key was written before it was persisted (or lost with the whole
+				// store): writing m again could only replace a newer message.
+				m.CreateTime = t
+				return m, nil
+			}
+			// Not persisted, so not dropped: nobody has placed it yet.
+			notBefore = math.MaxInt64
+		case err != nil:
+			return m, apperr.Wrap(apperr.Unavailable, err)
+		default:
+			return m, s.updateLatest(ctx, c, m)
+		}
+	}
+}
+
+// place runs window.add on the conversation's key and returns the message's time.
+func (s *messages) place(ctx context.Context, c conversation, m messageapi.Message, notBefore, seed int64) (int64, error) {
+	var t int64
+	_, err := lww.Update(ctx, s.hot, chatKey(c), func(w *window) error {
+		var err error
+		t, err = w.add(m, time.Now().UnixMilli(), notBefore, seed)
+		return err
+	})
+	return t, err
+}
+
+// updateLatest makes m the conversation's latest message unless a newer one is: times are
+// strictly increasing within a conversation, so the later time wins whatever order writers
+// arrive in.
+func (s *messages) updateLatest(ctx context.Context, c conversation, m messageapi.Message) error {
+	_, err := lww.Update(ctx, s.hot, latestKey(c), func(latest *messageapi.Message) error {
+		if latest.CreateTime >= m.CreateTime {
+			return lww.ErrUnchanged
+		}
+		*latest = m
+		return nil
+	})
+	if err != nil {
+		return apperr.Wrap(apperr.Unavailable, err)
+	}
+	return nil
+}
+
+// chat answers from the window alone when the client asks only for messages newer than any it
+// dropped (the usual poll: one state read, no PostgreSQL), or else merges in the persisted
+// messages of the range it dropped. With the state store unavailable it answers from PostgreSQL
+// alone, without the messages not yet persisted.
+func (s *messages) chat(ctx context.Context, req messageapi.ChatRequest) ([]messageapi.Message, error) {
+	if req.Viewer <= 0 || req.Peer <= 0 {
+		return nil, apperr.Newf(apperr.InvalidParameter, "viewer and peer are required")
+	}
+	if req.Viewer == req.Peer {
+		return []messageapi.Message{}, nil
+	}
+	c := conversationOf(req.Viewer, req.Peer)
+	readCtx, cancel := context.WithTimeout(ctx, hotReadTimeout)
+	defer cancel()
+	windows, err := lww.GetMany[window](readCtx, s.hot, []string{chatKey(c)})
+	if err != nil {
+		logging.FromContext(ctx).Warn("state store unavailable, answering from PostgreSQL", zap.Error(err))
+		return s.persistedChat(ctx, c, req.After, math.MaxInt64)
+	}
+	w := windows[chatKey(c)]
+	if req.After >= w.droppedUpTo() {
+		return merge(req.After, w.Messages, nil), nil
+	}
+	persisted, err := s.persistedChat(ctx, c, req.After, w.droppedUpTo())
+	if err != nil {
+		return nil, err
+	}
+	return merge(req.After, w.Messages, persisted), nil
+}
+
+func (s *messages) persistedChat(ctx context.Context, c conversation, after, upTo int64) ([]messageapi.Message, error) {
+	list, err := s.store.chat(ctx, c, after, upTo)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, err)
+	}
+	return list, nil
+}
+
+// latest returns the latest message between viewer and each peer that has one: one bulk read of
+// the latest keys, and one PostgreSQL query for the peers whose key is absent (or for all of
+// them when the state store is unavailable).
+func (s *messages) latest(ctx context.Context, viewer int64, peers []int64) (map[int64]messageapi.Message, error) {
+	if viewer <= 0 {
+		return nil, apperr.Newf(apperr.InvalidParameter, "viewer is required")
+	}
+	if err := server.LimitBatch(len(peers), messageapi.MaxLatestPeers); err != nil {
+		return nil, err
+	}
+	// Nobody has a conversation with an invalid id or with themselves.
+	peers = slices.DeleteFunc(slices.Clone(peers), func(p int64) bool { return p <= 0 || p == viewer })
+	slices.Sort(peers)
+	peers = slices.Compact(peers)
+	keys := make([]string, len(peers))
+	for i, p := range peers {
+		keys[i] = latestKey(conversationOf(viewer, p))
+	}
+	readCtx, cancel := context.WithTimeout(ctx, hotReadTimeout)
+	defer cancel()
+	found, err := lww.GetMany[messageapi.Message](readCtx, s.hot, keys)
+	if err != nil {
+		logging.FromContext(ctx).Warn("state store unavailable, answering from PostgreSQL", zap.Error(err))
+	}
+	out := make(map[int64]messageapi.Message, len(peers))
+	var missing []int64
+	for i, p := range peers {
+		if m, ok := found[keys[i]]; ok {
+			out[p] = m
+		} else {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	persisted, err := s.store.latest(ctx, viewer, missing)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, err)
+	}
+	for _, m := range persisted {
+		peer := m.FromUserID
+		if peer == viewer {
+			peer = m.ToUserID
+		}
+		out[peer] = m
+	}
+	return out, nil
+}
+
+// valid refuses an event that can never be stored: one missing a field, or with content the send
+// refuses (a NUL would fail every batch it is saved in).
+func valid(e messageapi.Sent) bool {
+	return e.Valid() && validateContent(e.Message.Content) == nil
+}
+
+// prepare gives a delivered message the time its conversation gave it: remembered when this
+// process's request placed it, or else placed now (idempotently: the time it already has, or a
+// new one for a message whose request died after publishing).
+func (s *messages) prepare(ctx context.Context, e messageapi.Sent) (messageapi.Sent, error) {
+	if t, ok := s.placed.take(e.EventID); ok {
+		e.Message.CreateTime = t
+		return e, nil
+	}
+	m, err := s.makeVisible(ctx, e.Message, math.MinInt64)
+	e.Message = m
+	return e, err
+}
+
+// finish marks a persisted message as such in its window, which lets the window drop it.
+func (s *messages) finish(ctx context.Context, e messageapi.Sent) error {
+	c := conversationOf(e.Message.FromUserID, e.Message.ToUserID)
+	_, err := lww.Update(ctx, s.hot, chatKey(c), func(w *window) error { return w.markPersisted(e.Message.ID) })
+	if err != nil {
+		return apperr.Wrap(apperr.Unavailable, err)
+	}
+	return nil
+}
+
+// placed remembers the time this process's sends gave each event's message, so that the consumer
+// (usually in the same process) need not read the conversation again. It is only a shortcut: an
+// event it does not know is placed again, which finds the time the message has.
+type placed struct {
+	mu    sync.Mutex
+	times map[string]int64
+}
+
+// maxPlaced bounds the memory; past it the memory starts over.
+const maxPlaced = 100_000
+
+func (p *placed) add(eventID string, t int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.times == nil || len(p.times) >= maxPlaced {
+		p.times = map[string]int64{}
+	}
+	p.times[eventID] = t
+}
+
+// take returns the time remembered for eventID and forgets it: a redelivery is placed again.
+func (p *placed) take(eventID string) (int64, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t, ok := p.times[eventID]
+	delete(p.times, eventID)
+	return t, ok
+}
+
+func send(s *messages) func(context.Context, messageapi.SendRequest) (messageapi.SendReply, error) {
+	return func(ctx context.Context, req messageapi.SendRequest) (messageapi.SendReply, error) {
+		m, err := s.send(ctx, req)
+		return messageapi.SendReply{Status: envelope.Success, Message: m}, err
+	}
+}
+
+func chat(s *messages) func(context.Context, messageapi.ChatRequest) (messageapi.ChatReply, error) {
+	return func(ctx context.Context, req messageapi.ChatRequest) (messageapi.ChatReply, error) {
+		list, err := s.chat(ctx, req)
+		return messageapi.ChatReply{Status: envelope.Success, Messages: list}, err
+	}
+}
+
+func latest(s *messages) func(context.Context, messageapi.LatestRequest) (messageapi.LatestReply, error) {
+	return func(ctx context.Context, req messageapi.LatestRequest) (messageapi.LatestReply, error) {
+		found, err := s.latest(ctx, req.Viewer, req.Peers)
+		return messageapi.LatestReply{Status: envelope.Success, Latest: found}, err
+	}
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/doutok/doutok/services/internal/apperr"
+	"github.com/doutok/doutok/services/internal/messageapi"
+)
+
+func TestValidateContent(t *testing.T) {
+	for content, ok := range map[string]bool{
+		"hi":                        true,
+		"line one\nline two\tend":   true,
+		strings.Repeat("字", 1000):   true,
+		strings.Repeat("a", 1001):   false,
+		strings.Repeat("字", 1001):   false,
+		"":                          false,
+		" \n\t\u3000":               false,
+		"a\x00b":                    false,
+		"a\rb":                      false,
+		"a\x1bb":                    false,
+		"a\x7fb":                    false,
+		"a\u0085b":                  false,
+		"\xff":                      false,
+		"emoji 👋 and accents éà ok": true,
+	} {
+		err := validateContent(content)
+		if (err == nil) != ok {
+			t.Errorf("validateContent(%q) = %v, want ok=%v", content, err, ok)
+		}
+		if err != nil && !apperr.Is(err, apperr.InvalidMessage) {
+			t.Errorf("validateContent(%q) = %v, want InvalidMessage", content, err)
+		}
+	}
+}
+
+func TestAnEventWithContentTheSendRefusesIsPoison(t *testing.T) {
+	e := messageapi.Sent{EventID: "e", Message: messageapi.Message{ID: 1, FromUserID: 1, ToUserID: 2, Content: "ok"}}
+	if !valid(e) {
+		t.Fatal("a good event was refused")
+	}
+	e.Message.Content = "a\x00b"
+	if valid(e) {
+		t.Fatal("an event with a NUL was accepted")
+	}
+}
+
+func TestPlacedRemembersEachEventOnce(t *testing.T) {
+	var p placed
+	p.add("e", 42)
+	if at, ok := p.take("e"); !ok || at != 42 {
+		t.Fatalf("take = %d, %v", at, ok)
+	}
+	if _, ok := p.take("e"); ok {
+		t.Fatal("a taken event was remembered again")
+	}
+}
