@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // The public API as tools drive it (demo seeding, the benchmark); tests use their own client,
@@ -41,6 +42,20 @@ func (s *Stack) account(ctx context.Context, path, name, password string) (int64
 	q := url.Values{"username": {name}, "password": {password}}
 	out, err := s.post(ctx, path+"?"+q.Encode(), "", nil)
 	return out.UserID, out.Token, err
+}
+
+// Follow makes the token's holder follow user to.
+func (s *Stack) Follow(ctx context.Context, token string, to int64) error {
+	q := url.Values{"token": {token}, "to_user_id": {strconv.FormatInt(to, 10)}, "action_type": {"1"}}
+	_, err := s.post(ctx, "/douyin/relation/action/?"+q.Encode(), "", nil)
+	return err
+}
+
+// SendMessage sends content from the token's holder to user to.
+func (s *Stack) SendMessage(ctx context.Context, token string, to int64, content string) error {
+	q := url.Values{"token": {token}, "to_user_id": {strconv.FormatInt(to, 10)}, "action_type": {"1"}, "content": {content}}
+	_, err := s.post(ctx, "/douyin/message/action/?"+q.Encode(), "", nil)
+	return err
 }
 
 // Upload publishes a video file, streaming it as the multipart body (never whole in memory).

@@ -23,8 +23,18 @@ var demoVideos = []struct{ author, title, source string }{
 	{"demo_bob", "Cellular automaton, rule 110", "cellauto=size=540x960:rate=25:rule=110"},
 }
 
-// SeedDemo fills an empty local install with a few demo users and short videos through the public
-// API, once: a marker file in the data folder remembers it was done.
+// demoFollows are who follows whom among the demo users: alice and bob are friends (they follow
+// each other), carol follows alice.
+var demoFollows = [][2]string{{"demo_alice", "demo_bob"}, {"demo_bob", "demo_alice"}, {"demo_carol", "demo_alice"}}
+
+// demoMessages are a first chat between the two friends.
+var demoMessages = []struct{ from, to, content string }{
+	{"demo_bob", "demo_alice", "Loved the colour bars!"},
+	{"demo_alice", "demo_bob", "Thanks! Your Mandelbrot zoom is hypnotic."},
+}
+
+// SeedDemo fills an empty local install with a few demo users, short videos, follows and a chat
+// through the public API, once: a marker file in the data folder remembers it was done.
 func (s *Stack) SeedDemo(ctx context.Context) error {
 	marker := filepath.Join(s.cfg.DataDir, "demo-seeded")
 	if _, err := os.Stat(marker); err == nil {
@@ -35,10 +45,10 @@ func (s *Stack) SeedDemo(ctx context.Context) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	tokens := map[string]string{}
+	accounts := map[string]demoUser{}
 	for i, v := range demoVideos {
-		if tokens[v.author] == "" {
-			if tokens[v.author], err = s.demoAccount(ctx, v.author); err != nil {
+		if accounts[v.author].token == "" {
+			if accounts[v.author], err = s.demoAccount(ctx, v.author); err != nil {
 				return err
 			}
 		}
@@ -49,21 +59,36 @@ func (s *Stack) SeedDemo(ctx context.Context) error {
 		if out, err := gen.CombinedOutput(); err != nil {
 			return fmt.Errorf("generate demo video: %v: %s", err, out)
 		}
-		if err := s.Upload(ctx, tokens[v.author], v.title, path); err != nil {
+		if err := s.Upload(ctx, accounts[v.author].token, v.title, path); err != nil {
+			return err
+		}
+	}
+	for _, f := range demoFollows {
+		if err := s.Follow(ctx, accounts[f[0]].token, accounts[f[1]].id); err != nil {
+			return err
+		}
+	}
+	for _, m := range demoMessages {
+		if err := s.SendMessage(ctx, accounts[m.from].token, accounts[m.to].id, m.content); err != nil {
 			return err
 		}
 	}
 	return os.WriteFile(marker, []byte(time.Now().Format(time.RFC3339)+"\n"), 0o644)
 }
 
+type demoUser struct {
+	id    int64
+	token string
+}
+
 // demoAccount registers name, or logs in when it already exists.
-func (s *Stack) demoAccount(ctx context.Context, name string) (string, error) {
-	_, token, err := s.Register(ctx, name, demoPassword)
+func (s *Stack) demoAccount(ctx context.Context, name string) (demoUser, error) {
+	id, token, err := s.Register(ctx, name, demoPassword)
 	if errors.Is(err, errRefused) {
-		_, token, err = s.Login(ctx, name, demoPassword)
+		id, token, err = s.Login(ctx, name, demoPassword)
 	}
 	if err != nil {
-		return "", fmt.Errorf("demo account %s: %w", name, err)
+		return demoUser{}, fmt.Errorf("demo account %s: %w", name, err)
 	}
-	return token, nil
+	return demoUser{id: id, token: token}, nil
 }
