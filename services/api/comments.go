@@ -40,7 +40,7 @@ func (d commentDates) format(unixMillis int64) string {
 }
 
 // handleCommentAction adds or deletes a comment and answers the stored (or deleted) comment.
-// Invocations: 5 (comment; then user, publish, favorite and relation in parallel for its author).
+// Invocations: 2 (comment; then user for its author, beside one bulk read of the counters).
 func handleCommentAction(comments *commentapi.Client, c *composer, dates commentDates) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		videoID, err := params.ID(r, "video_id")
@@ -73,8 +73,8 @@ func handleCommentAction(comments *commentapi.Client, c *composer, dates comment
 }
 
 // handleCommentList serves a video's comments, newest first.
-// Invocations: 5 (comment; then user, publish, favorite and relation in parallel for the
-// commenters), or 1 for a video without comments.
+// Invocations: 2 (comment; then user for the commenters, beside one bulk read of the counters),
+// or 1 for a video without comments.
 func handleCommentList(comments *commentapi.Client, c *composer, dates commentDates) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		videoID, err := params.ID(r, "video_id")
@@ -93,8 +93,8 @@ func handleCommentList(comments *commentapi.Client, c *composer, dates commentDa
 	}
 }
 
-// renderComments renders comments with their authors. Invocations: those of users (4, in
-// parallel), none for no comments.
+// renderComments renders comments with their authors. Invocations: those of users (1), none for
+// no comments.
 func (c *composer) renderComments(r *http.Request, viewer int64, list []commentapi.Comment, dates commentDates) ([]Comment, error) {
 	out := make([]Comment, 0, len(list))
 	if len(list) == 0 {

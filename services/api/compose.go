@@ -6,67 +6,49 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/doutok/doutok/services/internal/commentapi"
-	"github.com/doutok/doutok/services/internal/favoriteapi"
+	"github.com/doutok/doutok/services/internal/counters"
 	"github.com/doutok/doutok/services/internal/feedapi"
 	"github.com/doutok/doutok/services/internal/ids"
 	"github.com/doutok/doutok/services/internal/publishapi"
-	"github.com/doutok/doutok/services/internal/relationapi"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
 
-// composer builds the mobile objects from the domain services' batch APIs. Every method costs a
-// fixed number of service invocations whatever the number of objects; the count is written
-// beside each method, and independent calls run in parallel.
+// composer builds the mobile objects: profiles from the user service, and every counter from the
+// read models their owners publish in the state store (counters). Every method costs a fixed
+// number of service invocations whatever the number of objects; the count is written beside
+// each method, and independent calls run in parallel.
 type composer struct {
 	accounts      *userapi.Client
-	publish       *publishapi.Client
-	favorites     *favoriteapi.Client
-	comments      *commentapi.Client
-	relations     *relationapi.Client
+	counters      *counters.Reader
 	publicBaseURL string // base of the gateway's own URLs (default images)
 	mediaBaseURL  string // base of play and cover URLs: the gateway's /media route, or a CDN
 }
 
 // facts is what the domain services know about a set of users and videos.
 type facts struct {
-	profiles      map[int64]userapi.Profile
-	workCounts    map[int64]int64
-	likes         favoriteapi.SummaryReply
-	follows       map[int64]relationapi.UserFollows
-	commentCounts map[int64]int64
+	profiles map[int64]userapi.Profile
+	counters.Counts
 }
 
-// gather fetches profiles, work counts, like and follow counts of users (and whether the viewer
-// follows them), and like and comment counts of videos.
-// Invocations: up to 5, in parallel (user, publish, favorite, comment, relation).
+// gather fetches the profiles of users, and the counters of users (work, like and follow counts,
+// whether the viewer follows them) and of videos (like and comment counts, whether the viewer
+// likes them). Invocations: 1 (user), beside one bulk read of the state store; with the state
+// store down, up to 4 more (the counters' owners: favorite, comment, relation, publish).
 func (c *composer) gather(ctx context.Context, viewer int64, userIDs, videoIDs []int64) (facts, error) {
 	var f facts
 	g, gctx := errgroup.WithContext(ctx)
 	if len(userIDs) > 0 {
 		g.Go(func() (err error) { f.profiles, err = c.accounts.Profiles(gctx, userIDs); return err })
-		g.Go(func() (err error) { f.workCounts, err = c.publish.WorkCounts(gctx, userIDs); return err })
-		g.Go(func() (err error) { f.follows, err = c.relations.Summary(gctx, viewer, userIDs); return err })
 	}
-	if len(userIDs)+len(videoIDs) > 0 {
-		g.Go(func() (err error) {
-			f.likes, err = c.favorites.Summary(gctx, favoriteapi.SummaryRequest{Viewer: viewer, VideoIDs: videoIDs, UserIDs: userIDs})
-			return err
-		})
-	}
-	if len(videoIDs) > 0 {
-		g.Go(func() (err error) { f.commentCounts, err = c.comments.Counts(gctx, videoIDs); return err })
-	}
+	g.Go(func() (err error) {
+		f.Counts, err = c.counters.Read(gctx, counters.Request{Viewer: viewer, VideoIDs: videoIDs, UserIDs: userIDs, Works: true})
+		return err
+	})
 	return f, g.Wait()
 }
 
-// userCounts are a user's counters from their owners, in the shape the feed reports them.
-func (f facts) userCounts(id int64) feedapi.AuthorCounts {
-	return feedapi.AuthorCounts{UserLikes: f.likes.Users[id], UserFollows: f.follows[id]}
-}
-
 // users returns the User objects for ids as seen by viewer; unknown ids are absent.
-// Invocations: 4, in parallel (user, publish, favorite, relation).
+// Invocations: 1 (user), as gather.
 func (c *composer) users(ctx context.Context, viewer int64, ids []int64) (map[int64]User, error) {
 	f, err := c.gather(ctx, viewer, ids, nil)
 	if err != nil {
@@ -74,7 +56,7 @@ func (c *composer) users(ctx context.Context, viewer int64, ids []int64) (map[in
 	}
 	out := make(map[int64]User, len(f.profiles))
 	for id, p := range f.profiles {
-		out[id] = c.user(p, f.workCounts[id], f.userCounts(id))
+		out[id] = c.user(p, f.Works[id], f.Authors[id])
 	}
 	return out, nil
 }
@@ -97,7 +79,7 @@ func (c *composer) user(p userapi.Profile, workCount int64, counts feedapi.Autho
 }
 
 // videos renders videos with their authors, in the given order.
-// Invocations: 5, in parallel (user, publish, favorite, comment, relation).
+// Invocations: 1 (user), as gather.
 func (c *composer) videos(ctx context.Context, viewer int64, vs []publishapi.Video) ([]Video, error) {
 	videoIDs := ids.Distinct(vs, func(v publishapi.Video) int64 { return v.ID })
 	authorIDs := ids.Distinct(vs, func(v publishapi.Video) int64 { return v.AuthorID })
@@ -107,8 +89,8 @@ func (c *composer) videos(ctx context.Context, viewer int64, vs []publishapi.Vid
 	}
 	out := make([]Video, 0, len(vs))
 	for _, v := range vs {
-		author := c.user(f.profiles[v.AuthorID], f.workCounts[v.AuthorID], f.userCounts(v.AuthorID))
-		out = append(out, c.video(v, author, f.likes.Videos[v.ID], f.commentCounts[v.ID]))
+		author := c.user(f.profiles[v.AuthorID], f.Works[v.AuthorID], f.Authors[v.AuthorID])
+		out = append(out, c.video(v, author, f.Videos[v.ID]))
 	}
 	return out, nil
 }
@@ -119,22 +101,21 @@ func (c *composer) feedVideos(entries []feedapi.Entry, counts feedapi.Counts) []
 	out := make([]Video, 0, len(entries))
 	for _, e := range entries {
 		author := c.user(e.Author, e.AuthorWorkCount, counts.Authors[e.Video.AuthorID])
-		v := counts.Videos[e.Video.ID]
-		out = append(out, c.video(e.Video, author, favoriteapi.VideoLikes{Count: v.Likes, LikedByView: v.LikedByViewer}, v.Comments))
+		out = append(out, c.video(e.Video, author, counts.Videos[e.Video.ID]))
 	}
 	return out
 }
 
-func (c *composer) video(v publishapi.Video, author User, likes favoriteapi.VideoLikes, comments int64) Video {
+func (c *composer) video(v publishapi.Video, author User, counts feedapi.VideoCounts) Video {
 	return Video{
 		ID:            v.ID,
 		Author:        author,
 		PlayURL:       c.mediaBaseURL + "/" + v.PlayKey,
 		CoverURL:      c.mediaBaseURL + "/" + v.CoverKey,
 		Title:         v.Title,
-		FavoriteCount: likes.Count,
-		CommentCount:  comments,
-		IsFavorite:    likes.LikedByView,
+		FavoriteCount: counts.Likes,
+		CommentCount:  counts.Comments,
+		IsFavorite:    counts.LikedByViewer,
 	}
 }
 

@@ -34,8 +34,8 @@ func handleFavoriteAction(favorites *favoriteapi.Client) action {
 }
 
 // handleFavoriteList serves the videos a user likes, most recently liked first.
-// Invocations: 7 (favorite: the list; publish: the videos; then user, publish, favorite, comment
-// and relation in parallel), or 1 for a user who likes nothing.
+// Invocations: 3 (favorite: the list; publish: the videos; then user, beside one bulk read of
+// the counters), or 1 for a user who likes nothing.
 func handleFavoriteList(favorites *favoriteapi.Client, publish *publishapi.Client, c *composer) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		userID, err := params.ID(r, "user_id")

@@ -12,10 +12,12 @@ import (
 	"github.com/doutok/doutok/services/internal/auth"
 	"github.com/doutok/doutok/services/internal/boot"
 	"github.com/doutok/doutok/services/internal/commentapi"
+	"github.com/doutok/doutok/services/internal/counters"
 	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/feedapi"
 	"github.com/doutok/doutok/services/internal/logging"
+	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/messageapi"
 	"github.com/doutok/doutok/services/internal/publishapi"
 	"github.com/doutok/doutok/services/internal/relationapi"
@@ -74,11 +76,11 @@ func run(ctx context.Context, getenv server.Getenv) error {
 		messages:  messageapi.NewClient(sidecar),
 		dates:     commentDates{zone: zone},
 		compose: &composer{
-			accounts:      accounts,
-			publish:       publish,
-			favorites:     favorites,
-			comments:      comments,
-			relations:     relations,
+			accounts: accounts,
+			counters: &counters.Reader{
+				State:  lww.Store{SDK: sidecar.SDK(), Name: daprc.StateStore},
+				Owners: counters.Owners{Favorites: favorites, Comments: comments, Relations: relations, Publish: publish},
+			},
 			publicBaseURL: publicBase,
 			mediaBaseURL:  strings.TrimRight(getenv.Or("PUBLIC_MEDIA_BASE_URL", publicBase+"/media"), "/"),
 		},

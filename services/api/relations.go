@@ -54,8 +54,8 @@ func handleRelationAction(relations *relationapi.Client) action {
 }
 
 // handleUserList serves whom a user follows or who follows them, most recent first.
-// Invocations: 5 (relation: the list; then user, publish, favorite and relation in parallel), or
-// 1 for an empty list.
+// Invocations: 2 (relation: the list; then user, beside one bulk read of the counters), or 1 for
+// an empty list.
 func handleUserList(relations *relationapi.Client, c *composer, list string) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		ids, err := listOf(r, relations, list)
@@ -78,8 +78,8 @@ func handleUserList(relations *relationapi.Client, c *composer, list string) act
 
 // handleFriendList serves a user's friends (mutual follows), each with the latest message
 // between the viewer and that friend.
-// Invocations: 6 (relation: the friends; then user, publish, favorite, relation and message in
-// parallel), or 1 for no friends: the same for one friend or a thousand.
+// Invocations: 3 (relation: the friends; then user and message in parallel, beside one bulk read
+// of the counters), or 1 for no friends: the same for one friend or a thousand.
 func handleFriendList(relations *relationapi.Client, messages *messageapi.Client, c *composer) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		ids, err := listOf(r, relations, relationapi.ListFriends)

@@ -50,7 +50,7 @@ func handleAccount(tokens *auth.Tokens, call accountCall) action {
 
 // handleUserInfo serves a user's profile with its counters; without user_id, the viewer's own
 // (the official client asks for "my profile" with the token alone).
-// Invocations: 4, in parallel (user, publish, favorite, relation).
+// Invocations: 1 (user), beside one bulk read of the counters (composer.gather).
 func handleUserInfo(c *composer) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		id := viewer

@@ -113,8 +113,8 @@ func handleFeed(feed *feedapi.Client, c *composer, newest *newestPageCache) acti
 }
 
 // handlePublishList serves a user's videos, newest first.
-// Invocations: 6 (publish: the videos; then user, publish, favorite, comment and relation in
-// parallel), or 2 for a user without videos (publish, then user: does the user exist).
+// Invocations: 2 (publish: the videos; then user, beside one bulk read of the counters; for a
+// user without videos, user only tells whether the user exists).
 func handlePublishList(publish *publishapi.Client, c *composer) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		authorID, err := params.ID(r, "user_id")

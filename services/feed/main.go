@@ -1,6 +1,6 @@
 // Command feed serves the timeline: newest-first pages of published videos from its own
 // projection, fed by the publish service (a direct index call and the video.published event),
-// with the counters other services publish.
+// with the counters other services publish. It publishes its authors' work counts in turn.
 package main
 
 import (
@@ -9,6 +9,7 @@ import (
 
 	"github.com/doutok/doutok/services/internal/boot"
 	"github.com/doutok/doutok/services/internal/commentapi"
+	"github.com/doutok/doutok/services/internal/counters"
 	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/logging"
@@ -26,14 +27,18 @@ func run(ctx context.Context, getenv server.Getenv) error {
 		return err
 	}
 	defer svc.Close()
+	state := lww.Store{SDK: svc.Sidecar.SDK(), Name: daprc.StateStore}
 	t := &timeline{
-		store:     &store{db: svc.DB},
-		users:     userapi.NewClient(svc.Sidecar),
-		favorites: favoriteapi.NewClient(svc.Sidecar),
-		comments:  commentapi.NewClient(svc.Sidecar),
-		relations: relationapi.NewClient(svc.Sidecar),
-		state:     lww.Store{SDK: svc.Sidecar.SDK(), Name: daprc.StateStore},
+		store: &store{db: svc.DB},
+		users: userapi.NewClient(svc.Sidecar),
+		counters: &counters.Reader{State: state, Owners: counters.Owners{
+			Favorites: favoriteapi.NewClient(svc.Sidecar),
+			Comments:  commentapi.NewClient(svc.Sidecar),
+			Relations: relationapi.NewClient(svc.Sidecar),
+		}},
+		state: state,
 	}
 	go t.keepVersionPublished(logging.WithLogger(ctx, svc.Log), time.Second)
+	go lww.KeepRestored(ctx, state, "feed", svc.Log, t.restoreWorkCounts)
 	return svc.Serve(ctx, newServer(svc.Log, svc.AppToken(), t))
 }
