@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"runtime"
 	"unicode"
 	"unicode/utf8"
 
@@ -21,6 +22,22 @@ const (
 	maxPasswordBytes = 32 // bcrypt reads at most 72 bytes; 32 keeps us far inside that
 	bcryptCost       = bcrypt.DefaultCost
 )
+
+// hashSlots bounds the bcrypt computations running at once: each takes a core for tens of
+// milliseconds, and a burst of registrations or logins would otherwise starve the rest of the
+// process, its health check included (its sidecar would then stop routing to it).
+var hashSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+// withHashSlot runs fn once a slot is free, or gives up when ctx ends first.
+func withHashSlot(ctx context.Context, fn func() error) error {
+	select {
+	case hashSlots <- struct{}{}:
+	case <-ctx.Done():
+		return apperr.Wrap(apperr.Unavailable, ctx.Err())
+	}
+	defer func() { <-hashSlots }()
+	return fn()
+}
 
 // dummyHash is compared against when a username is unknown, so a failed login takes as long
 // whether or not the name exists.
@@ -54,7 +71,11 @@ func register(st *store) func(context.Context, userapi.Credentials) (userapi.Acc
 		if err := validatePassword(cred.Password); err != nil {
 			return userapi.AccountReply{}, err
 		}
-		hash, err := bcrypt.GenerateFromPassword([]byte(cred.Password), bcryptCost)
+		var hash []byte
+		err := withHashSlot(ctx, func() (err error) {
+			hash, err = bcrypt.GenerateFromPassword([]byte(cred.Password), bcryptCost)
+			return err
+		})
 		if err != nil {
 			return userapi.AccountReply{}, err
 		}
@@ -77,12 +98,18 @@ func login(st *store) func(context.Context, userapi.Credentials) (userapi.Accoun
 		id, hash, err := st.credentials(ctx, cred.Username)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(cred.Password))
-			return userapi.AccountReply{}, apperr.New(apperr.LoginFailed)
+			hash = string(dummyHash)
 		case err != nil:
 			return userapi.AccountReply{}, err
 		}
-		if bcrypt.CompareHashAndPassword([]byte(hash), []byte(cred.Password)) != nil {
+		var mismatch error
+		if err := withHashSlot(ctx, func() error {
+			mismatch = bcrypt.CompareHashAndPassword([]byte(hash), []byte(cred.Password))
+			return nil
+		}); err != nil {
+			return userapi.AccountReply{}, err
+		}
+		if id == 0 || mismatch != nil {
 			return userapi.AccountReply{}, apperr.New(apperr.LoginFailed)
 		}
 		return userapi.AccountReply{Status: envelope.Success, UserID: id}, nil

@@ -373,12 +373,21 @@ func burstWithCrash(t *testing.T, process string) (author account, acked map[[2]
 	for i := range fans {
 		fans[i] = register(t, "crashfan")
 	}
-	acked = map[[2]int64]bool{}
+	return author, actionBurstWithCrash(t, process, "/douyin/favorite/action/", "video_id", fans, videos), videos
+}
+
+// actionBurstWithCrash has every actor send path's action_type 1 to the targets in turn (the
+// target in the param parameter), one every 20 ms; it kills process with SIGKILL in the middle,
+// restarts it and goes on for a while. It returns the (actor, target) pairs acknowledged, before,
+// during and after the crash.
+func actionBurstWithCrash(t *testing.T, process, path, param string, actors []account, targets []int64) map[[2]int64]bool {
+	t.Helper()
+	acked := map[[2]int64]bool{}
 	var mu sync.Mutex
 	var sent, failed atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	for _, f := range fans {
+	for _, a := range actors {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -388,13 +397,13 @@ func burstWithCrash(t *testing.T, process string) (author account, acked map[[2]
 					return
 				default:
 				}
-				v := videos[i%len(videos)]
+				target := targets[i%len(targets)]
 				sent.Add(1)
-				r := do(t, http.MethodPost, "/douyin/favorite/action/", url.Values{
-					"video_id": {strconv.FormatInt(v, 10)}, "action_type": {"1"}, "token": {f.Token}}, nil, nil)
+				r := do(t, http.MethodPost, path, url.Values{
+					param: {strconv.FormatInt(target, 10)}, "action_type": {"1"}, "token": {a.Token}}, nil, nil)
 				if code, ok := r.Body["status_code"].(float64); r.HTTPStatus == 200 && ok && code == 0 {
 					mu.Lock()
-					acked[[2]int64{f.ID, v}] = true
+					acked[[2]int64{a.ID, target}] = true
 					mu.Unlock()
 				} else {
 					failed.Add(1)
@@ -411,13 +420,12 @@ func burstWithCrash(t *testing.T, process string) (author account, acked map[[2]
 	if err := stack.Restart(context.Background(), process); err != nil {
 		t.Fatal(err)
 	}
-	// Keep liking for a while after the restart: acknowledged likes before, during and after.
 	time.Sleep(700 * time.Millisecond)
 	close(stop)
 	wg.Wait()
-	t.Logf("%s killed mid-burst: %d likes sent, %d acknowledged pairs, %d failed while it was down",
+	t.Logf("%s killed mid-burst: %d actions sent, %d acknowledged pairs, %d failed while it was down",
 		process, sent.Load(), len(acked), failed.Load())
-	return author, acked, videos
+	return acked
 }
 
 func checkEveryAcknowledgedLikePersistedOnce(t *testing.T, author account, acked map[[2]int64]bool, videos []int64) {

@@ -62,9 +62,10 @@ func runMain(m *testing.M) int {
 		RedisPort:    envPort("E2E_REDIS_PORT", 26379),
 		Logs:         logFile,
 		Env:          map[string]string{"LOG_LEVEL": "warn"},
-		// Likes run on two favorite instances, as replicas would: what one process makes visible
-		// the other must see, and their writes to shared keys must stay exact.
-		SecondInstances: []string{"favorite"},
+		// Likes and follows run on two instances each (favorite and relation), as replicas would:
+		// what one process makes visible the other must see, and their writes to shared keys must
+		// stay exact.
+		SecondInstances: []string{"favorite", "relation"},
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

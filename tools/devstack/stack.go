@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -381,7 +383,64 @@ func (s *Stack) WithRedisDown(ctx context.Context, fn func()) error {
 	redis.stop(15 * time.Second)
 	s.forget("redis")
 	fn()
-	return s.startRedis(ctx)
+	if err := s.startRedis(ctx); err != nil {
+		return err
+	}
+	return s.waitSidecarsReachRedis(ctx, 30*time.Second)
+}
+
+// waitSidecarsReachRedis waits until every sidecar reads the state store and publishes to the
+// broker again: a sidecar's Redis client keeps answering its last dial error for a while after
+// Redis is back. A sidecar without one of the components says so, which is fine.
+func (s *Stack) waitSidecarsReachRedis(ctx context.Context, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for _, in := range s.cfg.instances() {
+		base := fmt.Sprintf("http://127.0.0.1:%d/v1.0", s.cfg.PortsOf(in.slot).DaprHTTP)
+		for _, probe := range [][2]string{
+			{http.MethodGet, base + "/state/statestore/devstack-probe"},
+			{http.MethodPost, base + "/publish/pubsub/devstack.probe"},
+		} {
+			for {
+				err := s.sidecarAnswers(ctx, probe[0], probe[1])
+				if err == nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					return fmt.Errorf("%s's sidecar does not reach Redis: %w", in.name, err)
+				}
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// sidecarAnswers sends a probe to a sidecar's API and fails on a transport error or a 5xx, unless
+// the sidecar answers that it has no such component.
+func (s *Stack) sidecarAnswers(ctx context.Context, method, url string) error {
+	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader("{}"))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("dapr-api-token", s.apiToken)
+	resp, err := healthClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var daprErr struct {
+		ErrorCode string `json:"errorCode"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&daprErr)
+	if resp.StatusCode >= 500 && !strings.HasSuffix(daprErr.ErrorCode, "_NOT_CONFIGURED") && !strings.HasSuffix(daprErr.ErrorCode, "_NOT_FOUND") {
+		return fmt.Errorf("%s %s answered %d %s", method, url, resp.StatusCode, daprErr.ErrorCode)
+	}
+	return nil
 }
 
 // WipeStateStore deletes every key of the state store component (its keys start with the
