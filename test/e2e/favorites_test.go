@@ -428,17 +428,15 @@ func actionBurstWithCrash(t *testing.T, process, path, param string, actors []ac
 	return acked
 }
 
-func checkEveryAcknowledgedLikePersistedOnce(t *testing.T, author account, acked map[[2]int64]bool, videos []int64) {
+// waitEveryPairPersistedOnce waits until query (counting the persisted rows of a pair) finds every
+// acknowledged pair exactly once.
+func waitEveryPairPersistedOnce(t *testing.T, db *sql.DB, acked map[[2]int64]bool, what, query string) {
 	t.Helper()
-	if len(acked) == 0 {
-		t.Fatal("no like was acknowledged")
-	}
-	db := openDB(t)
 	eventually(t, 90*time.Second, func() (bool, string) {
 		var missing [][2]int64
 		for pair := range acked {
 			var rows int
-			if err := db.QueryRow(`SELECT count(*) FROM favorite.likes WHERE user_id = $1 AND video_id = $2 AND liked`, pair[0], pair[1]).Scan(&rows); err != nil {
+			if err := db.QueryRow(query, pair[0], pair[1]).Scan(&rows); err != nil {
 				t.Fatal(err)
 			}
 			if rows > 1 {
@@ -451,8 +449,18 @@ func checkEveryAcknowledgedLikePersistedOnce(t *testing.T, author account, acked
 		if len(missing) == 0 {
 			return true, ""
 		}
-		return false, fmt.Sprintf("%d of %d acknowledged likes never reached PostgreSQL, e.g. %v", len(missing), len(acked), missing[0])
+		return false, fmt.Sprintf("%d of %d acknowledged %s never reached PostgreSQL, e.g. %v", len(missing), len(acked), what, missing[0])
 	})
+}
+
+func checkEveryAcknowledgedLikePersistedOnce(t *testing.T, author account, acked map[[2]int64]bool, videos []int64) {
+	t.Helper()
+	if len(acked) == 0 {
+		t.Fatal("no like was acknowledged")
+	}
+	db := openDB(t)
+	waitEveryPairPersistedOnce(t, db, acked, "likes",
+		`SELECT count(*) FROM favorite.likes WHERE user_id = $1 AND video_id = $2 AND liked`)
 	// The hot counts agree with what was persisted, once the broker has redelivered the changes
 	// that were announced but not acknowledged when the process died.
 	checker := register(t, "checker")

@@ -690,26 +690,8 @@ func checkEveryAcknowledgedFollowPersistedOnce(t *testing.T, acked actionSet, fa
 		t.Fatal("no follow was acknowledged")
 	}
 	db := openDB(t)
-	eventually(t, 90*time.Second, func() (bool, string) {
-		var missing [][2]int64
-		for pair := range acked {
-			var rows int
-			if err := db.QueryRow(`SELECT count(*) FROM relation.follows WHERE follower_id = $1 AND followee_id = $2 AND following`,
-				pair[0], pair[1]).Scan(&rows); err != nil {
-				t.Fatal(err)
-			}
-			if rows > 1 {
-				t.Fatalf("pair %v persisted %d times", pair, rows)
-			}
-			if rows == 0 {
-				missing = append(missing, pair)
-			}
-		}
-		if len(missing) == 0 {
-			return true, ""
-		}
-		return false, fmt.Sprintf("%d of %d acknowledged follows never reached PostgreSQL, e.g. %v", len(missing), len(acked), missing[0])
-	})
+	waitEveryPairPersistedOnce(t, db, acked, "follows",
+		`SELECT count(*) FROM relation.follows WHERE follower_id = $1 AND followee_id = $2 AND following`)
 	// The shown counts agree with what was persisted, once the broker has redelivered what was
 	// announced but not acknowledged when the process died.
 	checker := register(t, "fchecker")
