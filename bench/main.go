@@ -12,6 +12,10 @@
 //     consumer needs to persist what is left when the load stops, then the feed and the like
 //     action at the same constant rate (vegeta, open loop) to compare their p99.
 //  4. comments: the comment list of a video with 1,000 comments.
+//  5. social: 1,001 users registered, one with 1,000 friends, 100 chats of 20 messages, all through
+//     the API; the user info, chat polls and the friend list against the trivial endpoint (ratios
+//     of throughput, target ≥ 0.4 for user info and polls), then the feed and the follow action at
+//     the same constant rate (vegeta) to compare their p99 (target ≤ 3).
 package main
 
 import (
@@ -86,6 +90,7 @@ func run() error {
 		{"feed", h.feedThroughput},
 		{"likes", h.likeThroughput},
 		{"comments", h.commentList},
+		{"social", h.social},
 	}
 	only := selectedStages(os.Getenv("BENCH_STAGES"))
 	for _, s := range stages {
@@ -100,7 +105,7 @@ func run() error {
 }
 
 // selectedStages reads BENCH_STAGES ("likes" or "feed,likes"): the stages to run while working on
-// one of them. Empty means all. The likes and comments stages seed the videos they need.
+// one of them. Empty means all. The likes, comments and social stages seed the videos they need.
 func selectedStages(list string) map[string]bool {
 	if list == "" {
 		return nil

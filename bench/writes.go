@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -21,24 +22,63 @@ import (
 
 const (
 	likers          = 200
-	sameRate        = 150 // requests per second for the like vs feed comparison: within both capacities
+	sameRate        = 150 // requests per second for the like (and follow) vs feed comparisons: within all capacities
 	sameRateRounds  = 5
 	sameRateFor     = 12 * time.Second // per round
 	commentsOnVideo = 1000
 )
 
-// accounts registers n users, a few at a time, and returns their tokens.
-func (h *harness) accounts(prefix string, n int) ([]string, error) {
-	tokens := make([]string, n)
+// accounts registers n users, a few at a time, and returns their ids and tokens.
+func (h *harness) accounts(prefix string, n int) ([]int64, []string, error) {
+	ids, tokens := make([]int64, n), make([]string, n)
+	err := inParallel(n, 8, func(i int) (err error) {
+		ids[i], tokens[i], err = h.stack.Register(context.Background(), fmt.Sprintf("%s_%03d", prefix, i), benchPassword)
+		return err
+	})
+	return ids, tokens, err
+}
+
+// inParallel runs f(0) … f(n-1), limit at a time, and returns the first error.
+func inParallel(n, limit int, f func(i int) error) error {
 	var g errgroup.Group
-	g.SetLimit(8)
+	g.SetLimit(limit)
 	for i := range n {
-		g.Go(func() (err error) {
-			_, tokens[i], err = h.stack.Register(context.Background(), fmt.Sprintf("%s_%03d", prefix, i), benchPassword)
-			return err
-		})
+		g.Go(func() error { return f(i) })
 	}
-	return tokens, g.Wait()
+	return g.Wait()
+}
+
+// api sends one request to the gateway and decodes its answer into out (if not nil); an answer
+// with a non-zero status_code is an error.
+func (h *harness) api(method, pathAndQuery string, out any) error {
+	req, err := http.NewRequest(method, h.base+pathAndQuery, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	var status struct {
+		StatusCode int    `json:"status_code"`
+		StatusMsg  string `json:"status_msg"`
+	}
+	path, _, _ := strings.Cut(pathAndQuery, "?") // the query holds a token
+	if err := json.Unmarshal(body, &status); err != nil {
+		return fmt.Errorf("%s: HTTP %d: %w", path, resp.StatusCode, err)
+	}
+	if status.StatusCode != 0 {
+		return fmt.Errorf("%s: %d %s", path, status.StatusCode, status.StatusMsg)
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(body, out)
 }
 
 // videoRange returns the smallest and largest video id.
@@ -55,23 +95,39 @@ func (h *harness) videoRange(ctx context.Context) (int64, int64, error) {
 
 // likeScript writes a wrk script that likes or unlikes a random video as a random user.
 func (h *harness) likeScript(tokens []string, lo, hi int64) (string, error) {
-	var b strings.Builder
-	b.WriteString("tokens = {")
-	for i, t := range tokens {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		fmt.Fprintf(&b, "%q", t)
-	}
-	fmt.Fprintf(&b, "}\nmath.randomseed(%d)\n", time.Now().UnixNano()%1e9)
-	fmt.Fprintf(&b, `request = function()
+	return h.script("like", fmt.Sprintf(`tokens = %s
+request = function()
   local path = "/douyin/favorite/action/?video_id=" .. math.random(%d, %d) ..
     "&action_type=" .. math.random(1, 2) .. "&token=" .. tokens[math.random(#tokens)]
   return wrk.format("POST", path)
 end
-`, lo, hi)
-	path := filepath.Join(h.work, "like.lua")
-	return path, os.WriteFile(path, []byte(b.String()), 0o644)
+`, luaStrings(tokens), lo, hi))
+}
+
+// pathsScript writes a wrk script that GETs a random one of paths on every request.
+func (h *harness) pathsScript(name string, paths []string) (string, error) {
+	return h.script(name, fmt.Sprintf(`paths = %s
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)])
+end
+`, luaStrings(paths)))
+}
+
+// script writes the wrk script name.lua, with a random seed, and returns its path.
+func (h *harness) script(name, body string) (string, error) {
+	path := filepath.Join(h.work, name+".lua")
+	text := fmt.Sprintf("math.randomseed(%d)\n%s", time.Now().UnixNano()%1e9, body)
+	return path, os.WriteFile(path, []byte(text), 0o644)
+}
+
+// luaStrings is a Lua table literal of strings (Go quoting reads the same in Lua for these ASCII
+// tokens and paths).
+func luaStrings(xs []string) string {
+	quoted := make([]string, len(xs))
+	for i, x := range xs {
+		quoted[i] = strconv.Quote(x)
+	}
+	return "{" + strings.Join(quoted, ",") + "}"
 }
 
 // streamBacklog reads how many events of a topic the consumer group has not finished:
@@ -108,7 +164,7 @@ func (h *harness) likeThroughput(ctx context.Context) error {
 	if err := h.seed(ctx); err != nil {
 		return err
 	}
-	tokens, err := h.accounts("bench_liker", likers)
+	_, tokens, err := h.accounts("bench_liker", likers)
 	if err != nil {
 		return err
 	}
@@ -124,7 +180,7 @@ func (h *harness) likeThroughput(ctx context.Context) error {
 	if _, err := wrk(likeURL, warmup, "-s", script); err != nil {
 		return err
 	}
-	if err := h.waitDrained(5 * time.Minute); err != nil {
+	if err := h.waitDrained("favorite.changed", "favorite", 5*time.Minute); err != nil {
 		return err
 	}
 	r, err := wrk(likeURL, measure, "-s", script)
@@ -136,7 +192,7 @@ func (h *harness) likeThroughput(ctx context.Context) error {
 	}
 	start := time.Now()
 	backlog, _ := h.streamBacklog("favorite.changed", "favorite")
-	if err := h.waitDrained(5 * time.Minute); err != nil {
+	if err := h.waitDrained("favorite.changed", "favorite", 5*time.Minute); err != nil {
 		return err
 	}
 	drain := time.Since(start)
@@ -146,14 +202,21 @@ func (h *harness) likeThroughput(ctx context.Context) error {
 	fmt.Printf("| like / unlike (wrk -t%d -c%d -d%s) | %.0f | %s | %s |\n", threads, connections, measure, r.rps, r.p50, r.p99)
 	fmt.Printf("\nconsumer: %d of %d events still unpersisted when the load stopped; drained in %s\n",
 		backlog, r.requests, drain.Round(10*time.Millisecond))
-	return h.sameRateComparison(tokens, lo, hi)
+	like := h.randomAction("/douyin/favorite/action/", func() url.Values {
+		return url.Values{
+			"video_id":    {strconv.FormatInt(lo+rand.Int64N(hi-lo+1), 10)},
+			"action_type": {strconv.Itoa(1 + rand.IntN(2))},
+			"token":       {tokens[rand.IntN(len(tokens))]},
+		}
+	})
+	return h.sameRateComparison("like", like, sameRateRounds, sameRateFor, 2)
 }
 
-// waitDrained waits until the favorite consumer has persisted every event on the stream.
-func (h *harness) waitDrained(limit time.Duration) error {
+// waitDrained waits until a consumer group has persisted every event of its topic.
+func (h *harness) waitDrained(topic, group string, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for {
-		n, err := h.streamBacklog("favorite.changed", "favorite")
+		n, err := h.streamBacklog(topic, group)
 		if err != nil {
 			return err
 		}
@@ -167,33 +230,33 @@ func (h *harness) waitDrained(limit time.Duration) error {
 	}
 }
 
-// sameRateComparison offers the feed and the like action the same constant request rate (an
-// open-loop load: requests are sent on schedule whatever the latency) and compares p99s. As in
-// the feed stage the two alternate, so that machine noise hits both alike; the verdict is the
-// median of the rounds' ratios, and the pooled percentiles are printed beside it.
-func (h *harness) sameRateComparison(tokens []string, lo, hi int64) error {
-	feed := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: h.base + "/douyin/feed/"})
-	like := func(t *vegeta.Target) error {
-		q := url.Values{
-			"video_id":    {strconv.FormatInt(lo+rand.Int64N(hi-lo+1), 10)},
-			"action_type": {strconv.Itoa(1 + rand.IntN(2))},
-			"token":       {tokens[rand.IntN(len(tokens))]},
-		}
-		t.Method, t.URL = http.MethodPost, h.base+"/douyin/favorite/action/?"+q.Encode()
+// randomAction is a targeter that POSTs to path with a query drawn anew for every request.
+func (h *harness) randomAction(path string, query func() url.Values) vegeta.Targeter {
+	return func(t *vegeta.Target) error {
+		t.Method, t.URL = http.MethodPost, h.base+path+"?"+query().Encode()
 		return nil
 	}
+}
+
+// sameRateComparison offers the feed and an action (a toggle: like, follow) the same constant
+// request rate (an open-loop load: requests are sent on schedule whatever the latency) and
+// compares p99s. As in the feed stage the two alternate, each for per in every round, so that
+// machine noise hits both alike; the verdict is the median of the rounds' ratios (target: at
+// most limit), and the pooled percentiles are printed beside it.
+func (h *harness) sameRateComparison(action string, targeter vegeta.Targeter, rounds int, per time.Duration, limit float64) error {
+	feed := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: h.base + "/douyin/feed/"})
 	rate := vegeta.Rate{Freq: sameRate, Per: time.Second}
-	names := []string{"feed, anonymous", "like / unlike"}
+	names := []string{"feed, anonymous", action + " / un" + action}
 	var pooled [2]vegeta.Metrics
 	var ratios []float64
-	fmt.Printf("\nsame rate, open loop (vegeta, %d req/s, %d alternating rounds of %s each):\n\n", sameRate, sameRateRounds, sameRateFor)
-	fmt.Println("| round | feed p50 | feed p99 | like p50 | like p99 | like p99 / feed p99 |")
+	fmt.Printf("\nsame rate, open loop (vegeta, %d req/s, %d alternating rounds of %s each):\n\n", sameRate, rounds, per)
+	fmt.Printf("| round | feed p50 | feed p99 | %[1]s p50 | %[1]s p99 | %[1]s p99 / feed p99 |\n", action)
 	fmt.Println("|---|---|---|---|---|---|")
-	for round := range sameRateRounds {
+	for round := range rounds {
 		var m [2]vegeta.Metrics
-		for i, tr := range []vegeta.Targeter{feed, like} {
+		for i, tr := range []vegeta.Targeter{feed, targeter} {
 			attacker := vegeta.NewAttacker(vegeta.Workers(64), vegeta.KeepAlive(true))
-			for res := range attacker.Attack(tr, rate, sameRateFor, names[i]) {
+			for res := range attacker.Attack(tr, rate, per, names[i]) {
 				m[i].Add(res)
 				pooled[i].Add(res)
 			}
@@ -212,7 +275,7 @@ func (h *harness) sameRateComparison(tokens []string, lo, hi int64) error {
 	}
 	fmt.Printf("| all | %s | %s | %s | %s | %.2f |\n", ms(pooled[0].Latencies.P50), ms(pooled[0].Latencies.P99),
 		ms(pooled[1].Latencies.P50), ms(pooled[1].Latencies.P99), float64(pooled[1].Latencies.P99)/float64(pooled[0].Latencies.P99))
-	fmt.Printf("\nlike p99 / feed p99, median round: %.2f (target ≤ 2)\n", medianOf(ratios))
+	fmt.Printf("\n%s p99 / feed p99, median round: %.2f (target ≤ %g)\n", action, medianOf(ratios), limit)
 	return nil
 }
 
@@ -223,7 +286,7 @@ func (h *harness) commentList(ctx context.Context) error {
 	if err := h.seed(ctx); err != nil {
 		return err
 	}
-	tokens, err := h.accounts("bench_commenter", 20)
+	_, tokens, err := h.accounts("bench_commenter", 20)
 	if err != nil {
 		return err
 	}
@@ -231,30 +294,17 @@ func (h *harness) commentList(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var g errgroup.Group
-	g.SetLimit(16)
-	for i := range commentsOnVideo {
-		g.Go(func() error {
-			q := url.Values{"video_id": {strconv.FormatInt(hi, 10)}, "action_type": {"1"},
-				"comment_text": {fmt.Sprintf("comment number %d, with a little text to make it look real", i)},
-				"token":        {tokens[i%len(tokens)]}}
-			resp, err := http.Post(h.base+"/douyin/comment/action/?"+q.Encode(), "", nil)
-			if err != nil {
-				return err
-			}
-			defer resp.Body.Close()
-			// A refused comment would leave a shorter list to measure.
-			var out struct {
-				StatusCode int    `json:"status_code"`
-				StatusMsg  string `json:"status_msg"`
-			}
-			if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.StatusCode != 0 {
-				return fmt.Errorf("comment %d: %d %s %v", i, out.StatusCode, out.StatusMsg, err)
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	err = inParallel(commentsOnVideo, 16, func(i int) error {
+		q := url.Values{"video_id": {strconv.FormatInt(hi, 10)}, "action_type": {"1"},
+			"comment_text": {fmt.Sprintf("comment number %d, with a little text to make it look real", i)},
+			"token":        {tokens[i%len(tokens)]}}
+		// A refused comment would leave a shorter list to measure.
+		if err := h.api(http.MethodPost, "/douyin/comment/action/?"+q.Encode(), nil); err != nil {
+			return fmt.Errorf("comment %d: %w", i, err)
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	listURL := fmt.Sprintf("%s/douyin/comment/list/?video_id=%d&token=%s", h.base, hi, tokens[0])
