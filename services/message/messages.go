@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -14,6 +15,7 @@ import (
 	dapr "github.com/dapr/go-sdk/client"
 	"github.com/google/uuid"
 	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/envelope"
@@ -34,11 +36,12 @@ const (
 	maxClockSkew = 1000
 )
 
-// The hot model, two keys per conversation (the smaller user id first):
+// The hot model: one key per conversation (the smaller user id first), one per user:
 //
 //	chat-<a>-<b>    the window (window.go): the newest messages and every one not yet persisted,
 //	                which gives each message its time → chat
-//	latest-<a>-<b>  the newest message → latest, one bulk read for all of a user's friends
+//	inbox-<user>    the user's latest message with each person (inbox.go) → latest: one read
+//	                for all of a user's friends
 //
 // The keys have no TTL: with the broker they are the truth until the consumer has persisted.
 // Should the store lose them, readers fall back to PostgreSQL, the first message of a
@@ -46,8 +49,8 @@ const (
 // messages not yet persisted (they are still in the broker).
 //
 // The state store is shared by the services, so every key starts with the owner's name.
-func chatKey(c conversation) string   { return "message:chat-" + c.String() }
-func latestKey(c conversation) string { return "message:latest-" + c.String() }
+func chatKey(c conversation) string { return "message:chat-" + c.String() }
+func inboxKey(user int64) string    { return "message:inbox-" + strconv.FormatInt(user, 10) }
 
 // messages is the message service's logic.
 type messages struct {
@@ -103,7 +106,7 @@ func (s *messages) send(ctx context.Context, req messageapi.SendRequest) (messag
 }
 
 // makeVisible gives m its time in its conversation's window (or finds the time it already has),
-// then makes it the conversation's latest message unless a newer one is. It is idempotent: the
+// then records it in both users' inboxes unless a newer message is there. It is idempotent: the
 // consumer calls it for every message this process did not place, which completes the work of a
 // request that died after publishing. notBefore is as for window.add.
 func (s *messages) makeVisible(ctx context.Context, m messageapi.Message, notBefore int64) (messageapi.Message, error) {
@@ -124,7 +127,7 @@ func (s *messages) makeVisible(ctx context.Context, m messageapi.Message, notBef
 				return m, apperr.Wrap(apperr.Unavailable, err)
 			}
 			if persisted {
-				// Its latest key was written before it was persisted (or lost with the whole
+				// The inboxes were written before it was persisted (or lost with the whole
 				// store): writing m again could only replace a newer message.
 				m.CreateTime = t
 				return m, nil
@@ -134,7 +137,7 @@ func (s *messages) makeVisible(ctx context.Context, m messageapi.Message, notBef
 		case err != nil:
 			return m, apperr.Wrap(apperr.Unavailable, err)
 		default:
-			return m, s.updateLatest(ctx, c, m)
+			return m, s.recordInInboxes(ctx, m)
 		}
 	}
 }
@@ -150,21 +153,38 @@ func (s *messages) place(ctx context.Context, c conversation, m messageapi.Messa
 	return t, err
 }
 
-// updateLatest makes m the conversation's latest message unless a newer one is: times are
-// strictly increasing within a conversation, so the later time wins whatever order writers
-// arrive in.
-func (s *messages) updateLatest(ctx context.Context, c conversation, m messageapi.Message) error {
-	_, err := lww.Update(ctx, s.hot, latestKey(c), func(latest *messageapi.Message) error {
-		if latest.CreateTime >= m.CreateTime {
-			return lww.ErrUnchanged
-		}
-		*latest = m
-		return nil
-	})
-	if err != nil {
+// recordInInboxes records m in the sender's and the recipient's inbox, side by side.
+func (s *messages) recordInInboxes(ctx context.Context, m messageapi.Message) error {
+	var g errgroup.Group
+	for _, user := range []int64{m.FromUserID, m.ToUserID} {
+		g.Go(func() error { return s.recordInInbox(ctx, user, m) })
+	}
+	if err := g.Wait(); err != nil {
 		return apperr.Wrap(apperr.Unavailable, err)
 	}
 	return nil
+}
+
+// recordInInbox records m in user's inbox, starting the inbox from PostgreSQL when it does not
+// exist yet.
+func (s *messages) recordInInbox(ctx context.Context, user int64, m messageapi.Message) error {
+	var seed map[int64]messageapi.Message
+	for {
+		_, err := lww.Update(ctx, s.hot, inboxKey(user), func(in *inbox) error {
+			return in.record(peerOf(user, m), m, seed)
+		})
+		if !errors.Is(err, errNotStarted) {
+			return err
+		}
+		persisted, err := s.store.inbox(ctx, user)
+		if err != nil {
+			return err
+		}
+		seed = make(map[int64]messageapi.Message, len(persisted))
+		for _, p := range persisted {
+			seed[peerOf(user, p)] = p
+		}
+	}
 }
 
 // chat answers from the window alone when the client asks only for messages newer than any it
@@ -205,9 +225,9 @@ func (s *messages) persistedChat(ctx context.Context, c conversation, after, upT
 	return list, nil
 }
 
-// latest returns the latest message between viewer and each peer that has one: one bulk read of
-// the latest keys, and one PostgreSQL query for the peers whose key is absent (or for all of
-// them when the state store is unavailable).
+// latest returns the latest message between viewer and each peer that has one: one read of the
+// viewer's inbox, or, when it does not exist (or the state store is unavailable), one PostgreSQL
+// query for all the peers.
 func (s *messages) latest(ctx context.Context, viewer int64, peers []int64) (map[int64]messageapi.Message, error) {
 	if viewer <= 0 {
 		return nil, apperr.Newf(apperr.InvalidParameter, "viewer is required")
@@ -215,42 +235,29 @@ func (s *messages) latest(ctx context.Context, viewer int64, peers []int64) (map
 	if err := server.LimitBatch(len(peers), messageapi.MaxLatestPeers); err != nil {
 		return nil, err
 	}
-	// Nobody has a conversation with an invalid id or with themselves.
-	peers = slices.DeleteFunc(slices.Clone(peers), func(p int64) bool { return p <= 0 || p == viewer })
-	slices.Sort(peers)
-	peers = slices.Compact(peers)
-	keys := make([]string, len(peers))
-	for i, p := range peers {
-		keys[i] = latestKey(conversationOf(viewer, p))
-	}
 	readCtx, cancel := context.WithTimeout(ctx, hotReadTimeout)
 	defer cancel()
-	found, err := lww.GetMany[messageapi.Message](readCtx, s.hot, keys)
+	found, err := lww.GetMany[inbox](readCtx, s.hot, []string{inboxKey(viewer)})
 	if err != nil {
 		logging.FromContext(ctx).Warn("state store unavailable, answering from PostgreSQL", zap.Error(err))
 	}
 	out := make(map[int64]messageapi.Message, len(peers))
-	var missing []int64
-	for i, p := range peers {
-		if m, ok := found[keys[i]]; ok {
-			out[p] = m
-		} else {
-			missing = append(missing, p)
+	if in := found[inboxKey(viewer)]; in.Started {
+		for _, p := range peers {
+			if m, ok := in.Latest[p]; ok {
+				out[p] = m
+			}
 		}
-	}
-	if len(missing) == 0 {
 		return out, nil
 	}
-	persisted, err := s.store.latest(ctx, viewer, missing)
+	// Nobody has a conversation with an invalid id or with themselves.
+	peers = slices.DeleteFunc(slices.Clone(peers), func(p int64) bool { return p <= 0 || p == viewer })
+	persisted, err := s.store.latest(ctx, viewer, peers)
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Unavailable, err)
 	}
 	for _, m := range persisted {
-		peer := m.FromUserID
-		if peer == viewer {
-			peer = m.ToUserID
-		}
-		out[peer] = m
+		out[peerOf(viewer, m)] = m
 	}
 	return out, nil
 }

@@ -29,6 +29,10 @@ const (
 	selectChat           = `SELECT id, from_user_id, to_user_id, content, created_at FROM messages
 		WHERE user_a = $1 AND user_b = $2 AND created_at > $3 AND created_at <= $4
 		ORDER BY created_at, id LIMIT $5`
+	// selectInbox finds the newest message of each conversation of $1.
+	selectInbox = `SELECT DISTINCT ON (user_a, user_b) id, from_user_id, to_user_id, content, created_at
+		FROM messages WHERE user_a = $1 OR user_b = $1
+		ORDER BY user_a, user_b, created_at DESC, id DESC`
 	// selectLatest finds the newest message between $1 and each of the peers $2 with one index
 	// lookup per conversation, however long the conversations are.
 	selectLatest = `SELECT m.id, m.from_user_id, m.to_user_id, m.content, m.created_at
@@ -78,6 +82,11 @@ func (s *store) timeOf(ctx context.Context, id int64) (int64, bool, error) {
 // most maxChat of them.
 func (s *store) chat(ctx context.Context, c conversation, after, upTo int64) ([]messageapi.Message, error) {
 	return pgdb.All(ctx, s.db, scanMessage, selectChat, c.A, c.B, after, upTo, maxChat)
+}
+
+// inbox returns the newest persisted message of each of user's conversations.
+func (s *store) inbox(ctx context.Context, user int64) ([]messageapi.Message, error) {
+	return pgdb.All(ctx, s.db, scanMessage, selectInbox, user)
 }
 
 // latest returns the newest persisted message between viewer and each peer that has one.

@@ -17,6 +17,8 @@ CREATE TABLE messages (
     CHECK (user_a < user_b)
 );
 CREATE INDEX messages_conversation_idx ON messages (user_a, user_b, created_at, id);
+-- A user's conversations where the user is the larger id (the index above serves the smaller).
+CREATE INDEX messages_user_b_idx ON messages (user_b);
 
 -- +goose Down
 DROP TABLE messages;
