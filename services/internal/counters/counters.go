@@ -157,7 +157,10 @@ func (r *Reader) FromOwners(ctx context.Context, req Request) (Counts, error) {
 		g.Go(func() (err error) { comments, err = r.Owners.Comments.Counts(gctx, req.VideoIDs); return err })
 	}
 	if len(req.UserIDs) > 0 {
-		g.Go(func() (err error) { follows, err = r.Owners.Relations.Summary(gctx, req.Viewer, req.UserIDs); return err })
+		g.Go(func() (err error) {
+			follows, err = r.Owners.Relations.Summary(gctx, req.Viewer, req.UserIDs)
+			return err
+		})
 		if req.Works {
 			g.Go(func() (err error) { works, err = r.Owners.Publish.WorkCounts(gctx, req.UserIDs); return err })
 		}
