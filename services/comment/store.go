@@ -49,7 +49,13 @@ func (s *store) save(ctx context.Context, batch []commentapi.Changed) error {
 			byID[c.Comment.ID] = c
 		}
 	}
-	return pgdb.InsertRows(ctx, s.db, saveCommentsPrefix, slices.Collect(maps.Values(byID)), saveCommentsSuffix, func(c commentapi.Changed) []any {
+	// In id order: replicas writing overlapping batches take the rows' locks in one order.
+	ids := slices.Sorted(maps.Keys(byID))
+	changes := make([]commentapi.Changed, len(ids))
+	for i, id := range ids {
+		changes[i] = byID[id]
+	}
+	return pgdb.InsertRows(ctx, s.db, saveCommentsPrefix, changes, saveCommentsSuffix, func(c commentapi.Changed) []any {
 		return []any{c.Comment.ID, c.Comment.VideoID, c.Comment.UserID, c.Comment.Content, c.Comment.CreatedAt, c.Deleted}
 	})
 }

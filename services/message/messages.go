@@ -32,6 +32,8 @@ const (
 	// hotReadTimeout bounds a read of the hot model: with the state store down, reads answer
 	// from PostgreSQL at once.
 	hotReadTimeout = 300 * time.Millisecond
+	// chatReadTimeout bounds the read of a conversation's window, which a chat cannot do without.
+	chatReadTimeout = 2 * time.Second
 	// maxClockSkew (ms) bounds how far the clocks of two replicas disagree (see send).
 	maxClockSkew = 1000
 )
@@ -189,8 +191,10 @@ func (s *messages) recordInInbox(ctx context.Context, user int64, m messageapi.M
 
 // chat answers from the window alone when the client asks only for messages newer than any it
 // dropped (the usual poll: one state read, no PostgreSQL), or else merges in the persisted
-// messages of the range it dropped. With the state store unavailable it answers from PostgreSQL
-// alone, without the messages not yet persisted.
+// messages of the range it dropped. With the state store unavailable it answers Unavailable
+// rather than from PostgreSQL alone: messages are persisted in no particular order, so a later
+// one may be there while an earlier one is not yet, and a client polling from the later one's
+// time would never get the earlier one.
 func (s *messages) chat(ctx context.Context, req messageapi.ChatRequest) ([]messageapi.Message, error) {
 	if req.Viewer <= 0 || req.Peer <= 0 {
 		return nil, apperr.Newf(apperr.InvalidParameter, "viewer and peer are required")
@@ -199,12 +203,11 @@ func (s *messages) chat(ctx context.Context, req messageapi.ChatRequest) ([]mess
 		return []messageapi.Message{}, nil
 	}
 	c := conversationOf(req.Viewer, req.Peer)
-	readCtx, cancel := context.WithTimeout(ctx, hotReadTimeout)
+	readCtx, cancel := context.WithTimeout(ctx, chatReadTimeout)
 	defer cancel()
 	windows, err := lww.GetMany[window](readCtx, s.hot, []string{chatKey(c)})
 	if err != nil {
-		logging.FromContext(ctx).Warn("state store unavailable, answering from PostgreSQL", zap.Error(err))
-		return s.persistedChat(ctx, c, req.After, math.MaxInt64)
+		return nil, apperr.Wrap(apperr.Unavailable, err)
 	}
 	w := windows[chatKey(c)]
 	if req.After >= w.droppedUpTo() {

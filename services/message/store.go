@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"embed"
 	"errors"
+	"slices"
 
 	"github.com/lib/pq"
 
@@ -52,8 +54,10 @@ func (s *store) nextID(ctx context.Context) (int64, error) {
 	return id, err
 }
 
-// save persists a batch of messages in one statement.
+// save persists a batch of messages in one statement, in id order: replicas writing overlapping
+// batches (redeliveries) take the rows' locks in one order.
 func (s *store) save(ctx context.Context, batch []messageapi.Sent) error {
+	batch = slices.SortedFunc(slices.Values(batch), func(a, b messageapi.Sent) int { return cmp.Compare(a.Message.ID, b.Message.ID) })
 	return pgdb.InsertRows(ctx, s.db, insertMessagesPrefix, batch, insertMessagesSuffix, func(e messageapi.Sent) []any {
 		m := e.Message
 		c := conversationOf(m.FromUserID, m.ToUserID)

@@ -129,7 +129,11 @@ func (f *follows) summary(ctx context.Context, req relationapi.SummaryRequest) (
 	raw, err := lww.GetMany[json.RawMessage](readCtx, f.hot, keys)
 	if err != nil {
 		logging.FromContext(ctx).Warn("state store unavailable, answering from PostgreSQL", zap.Error(err))
-		return f.store.summary(ctx, req)
+		users, err := f.store.summary(ctx, req)
+		if err != nil {
+			return nil, apperr.Wrap(apperr.Unavailable, err)
+		}
+		return users, nil
 	}
 	buckets := lww.NewBuckets(raw)
 	var viewerFollows lww.Set
@@ -162,7 +166,11 @@ func (f *follows) list(ctx context.Context, req relationapi.ListRequest) ([]int6
 	sets, err := lww.GetMany[lww.Set](readCtx, f.hot, []string{followsKey(req.UserID), fansKey(req.UserID)})
 	if err != nil {
 		logging.FromContext(ctx).Warn("state store unavailable, answering from PostgreSQL", zap.Error(err))
-		return pgdb.IDs(ctx, f.store.db, query, req.UserID)
+		ids, err := pgdb.IDs(ctx, f.store.db, query, req.UserID)
+		if err != nil {
+			return nil, apperr.Wrap(apperr.Unavailable, err)
+		}
+		return ids, nil
 	}
 	following, fans := sets[followsKey(req.UserID)], sets[fansKey(req.UserID)]
 	switch req.List {

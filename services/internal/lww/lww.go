@@ -10,11 +10,14 @@
 package lww
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -555,19 +558,23 @@ func UpdateCounted(ctx context.Context, st Store, key string, member int64, fact
 	return set, AssignCount(ctx, st, prefix, id, set.Count(), set.Seq)
 }
 
-// Latest keeps the winning change of each key in a batch (by fact): a batch persisted in one
-// INSERT … ON CONFLICT may not touch one row twice.
-func Latest[T any, K comparable](batch []T, key func(T) K, fact func(T) Fact) []T {
-	latest := make(map[K]T, len(batch))
+// Latest keeps the winning change of each pair in a batch (by fact), ordered by pair: a batch
+// persisted in one INSERT … ON CONFLICT may not touch one row twice, and replicas that write
+// overlapping batches in one order take the rows' locks in one order (no deadlock).
+func Latest[T any](batch []T, pair func(T) [2]int64, fact func(T) Fact) []T {
+	latest := make(map[[2]int64]T, len(batch))
 	for _, c := range batch {
-		k := key(c)
+		k := pair(c)
 		if old, ok := latest[k]; !ok || fact(c).Newer(fact(old)) {
 			latest[k] = c
 		}
 	}
-	out := make([]T, 0, len(latest))
-	for _, c := range latest {
-		out = append(out, c)
+	keys := slices.SortedFunc(maps.Keys(latest), func(a, b [2]int64) int {
+		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
+	})
+	out := make([]T, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, latest[k])
 	}
 	return out
 }

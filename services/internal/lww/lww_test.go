@@ -2,6 +2,7 @@ package lww
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -46,5 +47,27 @@ func TestCountersKeepTheNewestCopy(t *testing.T) {
 	}
 	if BucketKey("v", 63) != "v-0" || BucketKey("v", 64) != "v-1" || len(BucketKeys("v", []int64{1, 2, 70})) != 2 {
 		t.Fatal("bucket keys")
+	}
+}
+
+func TestLatestKeepsTheWinnerOfEachPairInPairOrder(t *testing.T) {
+	type change struct {
+		pair [2]int64
+		fact Fact
+	}
+	batch := []change{
+		{[2]int64{2, 1}, Fact{In: true, At: 5, Event: "a"}},
+		{[2]int64{1, 9}, Fact{In: true, At: 5, Event: "b"}},
+		{[2]int64{2, 1}, Fact{In: false, At: 7, Event: "c"}},
+		{[2]int64{1, 3}, Fact{In: true, At: 1, Event: "d"}},
+		{[2]int64{2, 1}, Fact{In: true, At: 6, Event: "e"}},
+	}
+	got := Latest(batch, func(c change) [2]int64 { return c.pair }, func(c change) Fact { return c.fact })
+	var events []string
+	for _, c := range got {
+		events = append(events, c.fact.Event)
+	}
+	if strings.Join(events, ",") != "d,b,c" {
+		t.Fatalf("got %v, want the newest change of each pair in pair order: d,b,c", events)
 	}
 }
