@@ -183,7 +183,11 @@ func (h *harness) seed(ctx context.Context) error {
 			return fmt.Errorf("seed: %w", err)
 		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	// The authors' work counts are publish's read model: rebuilt from the rows just written.
+	return h.stack.RebuildReadModel(ctx, "publish")
 }
 
 // rounds is how many times the feed and its baseline are measured in alternation.

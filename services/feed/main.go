@@ -1,6 +1,6 @@
 // Command feed serves the timeline: newest-first pages of published videos from its own
 // projection, fed by the publish service (a direct index call and the video.published event),
-// with the counters other services publish. It publishes its authors' work counts in turn.
+// with the counters other services publish.
 package main
 
 import (
@@ -39,6 +39,5 @@ func run(ctx context.Context, getenv server.Getenv) error {
 		state: state,
 	}
 	go t.keepVersionPublished(logging.WithLogger(ctx, svc.Log), time.Second)
-	go lww.KeepRestored(ctx, state, "feed", svc.Log, t.restoreWorkCounts)
 	return svc.Serve(ctx, newServer(svc.Log, svc.AppToken(), t))
 }

@@ -27,10 +27,8 @@ const (
 	incrementWorkCount = `UPDATE authors SET work_count = work_count + 1 WHERE author_id = $1`
 	bumpVersion        = `UPDATE timeline_version SET version = version + 1, newest = GREATEST(newest, $1)
 		RETURNING version, newest`
-	selectVersion   = `SELECT version, newest FROM timeline_version`
-	selectWorkCount = `SELECT work_count FROM authors WHERE author_id = $1`
-	selectAllWorks  = `SELECT author_id, work_count FROM authors`
-	selectPage      = `SELECT t.video_id, t.author_id, t.title, t.play_key, t.cover_key, t.published_at,
+	selectVersion = `SELECT version, newest FROM timeline_version`
+	selectPage    = `SELECT t.video_id, t.author_id, t.title, t.play_key, t.cover_key, t.published_at,
 		a.name, a.signature, a.avatar, a.background_image, a.work_count
 		FROM timeline t JOIN authors a ON a.author_id = t.author_id
 		WHERE t.published_at < $1 ORDER BY t.published_at DESC LIMIT $2`
@@ -73,25 +71,6 @@ func (s *store) add(ctx context.Context, v publishapi.Video, author *userapi.Pro
 	}
 	version.Set = true
 	return version, true, tx.Commit()
-}
-
-// workCount returns how many videos of an author the timeline holds.
-func (s *store) workCount(ctx context.Context, authorID int64) (int64, error) {
-	var n int64
-	err := s.db.QueryRowContext(ctx, selectWorkCount, authorID).Scan(&n)
-	return n, err
-}
-
-// authorWorks is an author's work count.
-type authorWorks struct{ author, works int64 }
-
-// eachWorkCount calls fn with the work count of every author.
-func (s *store) eachWorkCount(ctx context.Context, fn func(authorWorks)) error {
-	return pgdb.Each(ctx, s.db, func(rows *sql.Rows) (authorWorks, error) {
-		var a authorWorks
-		err := rows.Scan(&a.author, &a.works)
-		return a, err
-	}, fn, selectAllWorks)
 }
 
 // version returns the timeline's version and its newest publish time.

@@ -246,36 +246,12 @@ func (t *timeline) add(ctx context.Context, v publishapi.Video) error {
 	if err != nil {
 		return err
 	}
-	// Published on every add, a repeated one included (an earlier attempt may have stopped
-	// between PostgreSQL and the state store).
-	if err := t.publishWorkCount(ctx, v.AuthorID); err != nil {
-		return err
-	}
 	if !added {
 		// Published even when the video was already there: an earlier attempt may have stopped
 		// between PostgreSQL and the state store.
 		return t.publishVersion(ctx)
 	}
 	return t.publish(ctx, version)
-}
-
-// publishWorkCount copies an author's work count into the read model (feedapi.WorkCountBucket).
-// Videos are never removed, so the count is its own sequence: an older copy never replaces a
-// newer one.
-func (t *timeline) publishWorkCount(ctx context.Context, authorID int64) error {
-	n, err := t.store.workCount(ctx, authorID)
-	if err != nil {
-		return err
-	}
-	return lww.AssignCount(ctx, t.state, feedapi.WorkCountBucket, authorID, n, n)
-}
-
-// restoreWorkCounts puts every author's work count back into the read model after the state
-// store lost it (lww.KeepRestored).
-func (t *timeline) restoreWorkCounts(ctx context.Context) (int, error) {
-	return lww.Replay(ctx, t.store.eachWorkCount, func(ctx context.Context, a authorWorks) error {
-		return lww.AssignCount(ctx, t.state, feedapi.WorkCountBucket, a.author, a.works, a.works)
-	})
 }
 
 // versionKey holds the timeline's version in the state store, for readers.

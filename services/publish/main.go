@@ -1,12 +1,15 @@
 // Command publish owns videos: it checks uploads with ffprobe, extracts covers with ffmpeg, stores
-// both through the media binding, records the metadata, and announces video.published.
+// both through the media binding, records the metadata, keeps the authors' work counts in the
+// shared state store, and announces video.published.
 package main
 
 import (
 	"context"
 
 	"github.com/doutok/doutok/services/internal/boot"
+	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/feedapi"
+	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/publishapi"
 	"github.com/doutok/doutok/services/internal/server"
 )
@@ -24,6 +27,9 @@ func run(ctx context.Context, getenv server.Getenv) error {
 	}
 	defer svc.Close()
 	st := &store{db: svc.DB}
-	up := &uploader{store: st, sdk: svc.Sidecar.SDK(), feed: feedapi.NewClient(svc.Sidecar), maxBytes: maxBytes, tmpDir: getenv("UPLOAD_TMP_DIR")}
+	state := lww.Store{SDK: svc.Sidecar.SDK(), Name: daprc.StateStore}
+	works := &workCountModel{state: state, store: st}
+	go lww.KeepRestored(ctx, state, "publish", svc.Log, works.restore)
+	up := &uploader{store: st, works: works, sdk: svc.Sidecar.SDK(), feed: feedapi.NewClient(svc.Sidecar), maxBytes: maxBytes, tmpDir: getenv("UPLOAD_TMP_DIR")}
 	return svc.Serve(ctx, newServer(svc.Log, svc.AppToken(), st, up))
 }

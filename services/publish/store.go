@@ -29,7 +29,9 @@ const (
 		FROM videos WHERE author_id = $1 ORDER BY published_at DESC`
 	selectByIDs = `SELECT id, author_id, title, play_key, cover_key, published_at
 		FROM videos WHERE id = ANY($1)`
-	selectWorkCounts = `SELECT author_id, count(*) FROM videos WHERE author_id = ANY($1) GROUP BY author_id`
+	selectWorkCounts    = `SELECT author_id, count(*) FROM videos WHERE author_id = ANY($1) GROUP BY author_id`
+	selectWorkCount     = `SELECT count(*) FROM videos WHERE author_id = $1`
+	selectAllWorkCounts = `SELECT author_id, count(*) FROM videos GROUP BY author_id`
 )
 
 type store struct{ db *sql.DB }
@@ -78,4 +80,22 @@ func (s *store) workCounts(ctx context.Context, authorIDs []int64) (map[int64]in
 		return nil, fmt.Errorf("select work counts: %w", err)
 	}
 	return counts, nil
+}
+
+func (s *store) workCount(ctx context.Context, authorID int64) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, selectWorkCount, authorID).Scan(&n)
+	return n, err
+}
+
+// authorWorks is an author's work count.
+type authorWorks struct{ author, works int64 }
+
+// eachWorkCount calls fn with the work count of every author.
+func (s *store) eachWorkCount(ctx context.Context, fn func(authorWorks)) error {
+	return pgdb.Each(ctx, s.db, func(rows *sql.Rows) (authorWorks, error) {
+		var a authorWorks
+		err := rows.Scan(&a.author, &a.works)
+		return a, err
+	}, fn, selectAllWorkCounts)
 }

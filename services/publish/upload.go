@@ -37,6 +37,7 @@ func validateTitle(title string) error {
 // uploader turns an uploaded file into a published video.
 type uploader struct {
 	store    *store
+	works    *workCountModel
 	sdk      dapr.Client
 	feed     *feedapi.Client
 	maxBytes int64
@@ -99,6 +100,12 @@ func (u *uploader) upload(r *http.Request) (publishapi.Video, error) {
 		return publishapi.Video{}, err
 	}
 	log := logging.FromContext(ctx).With(zap.Int64("video_id", video.ID))
+	// The author's work_count counts the video before we answer. Should the state store be down,
+	// readers ask this service instead; a count that missed a write while the store was up is
+	// corrected by the author's next upload.
+	if err := u.works.publish(ctx, authorID); err != nil {
+		log.Error("work count not published", zap.Error(err))
+	}
 	// Visible in the feed before we answer. Should this call fail, the event below still brings
 	// the video to the timeline, moments later; the upload itself is safe either way.
 	if err := u.feed.Index(ctx, video); err != nil {

@@ -462,6 +462,36 @@ return #keys`
 	return n, nil
 }
 
+// RebuildReadModel makes owner rebuild its read model in the state store from PostgreSQL, and
+// waits until it has: for data written into owner's tables directly (the benchmark seeds videos
+// by SQL). It deletes the marker that says the model is complete, as a loss would
+// (lww.KeepRestored), and waits for it to be written again.
+func (s *Stack) RebuildReadModel(ctx context.Context, owner string) error {
+	marker := "statestore||" + owner + ":hot-model"
+	redis := func(args ...string) (string, error) {
+		out, err := exec.CommandContext(ctx, "redis-cli", append([]string{"-p", strconv.Itoa(s.cfg.RedisPort)}, args...)...).CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	if out, err := redis("DEL", marker); err != nil {
+		return fmt.Errorf("redis-cli DEL: %w: %s", err, out)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		out, err := redis("EXISTS", marker)
+		if err == nil && out == "1" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not rebuild its read model (EXISTS %s: %s %v)", owner, marker, out, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
 // PID returns the process id of a named process of the stack ("api", "api-dapr", "redis", …), or 0.
 func (s *Stack) PID(name string) int {
 	s.mu.Lock()

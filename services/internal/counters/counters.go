@@ -1,6 +1,6 @@
 // Package counters reads the counters of videos and users that their owners publish as read
 // models in the shared state store: like counts and the viewer's likes (favorite), comment counts
-// (comment), follow counts and whom the viewer follows (relation), work counts (feed). One bulk
+// (comment), follow counts and whom the viewer follows (relation), work counts (publish). One bulk
 // read of a few counters buckets answers a whole page; with the state store down, the owners are
 // asked instead (they answer from PostgreSQL).
 //
@@ -52,7 +52,7 @@ func Keys(req Request) []string {
 		keys = append(keys, lww.BucketKeys(prefix, req.UserIDs)...)
 	}
 	if req.Works {
-		keys = append(keys, lww.BucketKeys(feedapi.WorkCountBucket, req.UserIDs)...)
+		keys = append(keys, lww.BucketKeys(publishapi.WorkCountBucket, req.UserIDs)...)
 	}
 	if req.Viewer > 0 {
 		if len(req.VideoIDs) > 0 {
@@ -94,7 +94,7 @@ func Decode(raw map[string]json.RawMessage, req Request) (Counts, error) {
 			},
 		}
 		if req.Works {
-			counts.Works[id] = buckets.Count(feedapi.WorkCountBucket, id)
+			counts.Works[id] = buckets.Count(publishapi.WorkCountBucket, id)
 		}
 	}
 	return counts, buckets.Err()

@@ -22,11 +22,6 @@ const (
 	MethodPing  = "ping"
 )
 
-// WorkCountBucket names the lww.Counters buckets of users' work counts (videos published) the
-// feed publishes in the shared state store, copied from its projection; any service may read
-// them, only the feed writes them.
-const WorkCountBucket = "feed:works"
-
 // PageSize is the most videos one feed page holds.
 const PageSize = 30
 

@@ -98,6 +98,11 @@ func (c *Client) ByAuthor(ctx context.Context, authorID int64) ([]Video, error) 
 // and the publish service read the same variable, so they agree.
 const DefaultMaxUploadBytes = 64 << 20
 
+// WorkCountBucket names the lww.Counters buckets of users' work counts (videos published) the
+// publish service keeps in the shared state store, written before an upload is answered; any
+// service may read them, only the publish service writes them.
+const WorkCountBucket = "publish:works"
+
 // MaxBatch bounds the ids of one ByIDs or WorkCounts request.
 const MaxBatch = 1000
 
