@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -56,11 +55,10 @@ func inboxKey(user int64) string    { return "message:inbox-" + strconv.FormatIn
 
 // messages is the message service's logic.
 type messages struct {
-	hot    lww.Store
-	sdk    dapr.Client
-	store  *store
-	users  *userapi.Known
-	placed placed
+	hot   lww.Store
+	sdk   dapr.Client
+	store *store
+	users *userapi.Known
 }
 
 func validateContent(content string) error {
@@ -99,12 +97,7 @@ func (s *messages) send(ctx context.Context, req messageapi.SendRequest) (messag
 	if err := events.Publish(ctx, s.sdk, messageapi.TopicMessageSent, sent); err != nil {
 		return messageapi.Message{}, apperr.Wrap(apperr.Unavailable, err)
 	}
-	m, err := s.makeVisible(ctx, sent.Message, notBefore)
-	if err != nil {
-		return messageapi.Message{}, err
-	}
-	s.placed.add(sent.EventID, m.CreateTime)
-	return m, nil
+	return s.makeVisible(ctx, sent.Message, notBefore)
 }
 
 // makeVisible gives m its time in its conversation's window (or finds the time it already has),
@@ -271,14 +264,12 @@ func valid(e messageapi.Sent) bool {
 	return e.Valid() && validateContent(e.Message.Content) == nil
 }
 
-// prepare gives a delivered message the time its conversation gave it: remembered when this
-// process's request placed it, or else placed now (idempotently: the time it already has, or a
-// new one for a message whose request died after publishing).
+// prepare gives a delivered message the time its conversation gave it, placing it now if it is
+// not there (idempotently: the time it already has, or a new one for a message whose request
+// died after publishing, or that a state store lost before it was persisted). It reads the
+// store every time: a memory of this process's own placements could not tell a message that the
+// store has lost since.
 func (s *messages) prepare(ctx context.Context, e messageapi.Sent) (messageapi.Sent, error) {
-	if t, ok := s.placed.take(e.EventID); ok {
-		e.Message.CreateTime = t
-		return e, nil
-	}
 	m, err := s.makeVisible(ctx, e.Message, math.MinInt64)
 	e.Message = m
 	return e, err
@@ -292,35 +283,6 @@ func (s *messages) finish(ctx context.Context, e messageapi.Sent) error {
 		return apperr.Wrap(apperr.Unavailable, err)
 	}
 	return nil
-}
-
-// placed remembers the time this process's sends gave each event's message, so that the consumer
-// (usually in the same process) need not read the conversation again. It is only a shortcut: an
-// event it does not know is placed again, which finds the time the message has.
-type placed struct {
-	mu    sync.Mutex
-	times map[string]int64
-}
-
-// maxPlaced bounds the memory; past it the memory starts over.
-const maxPlaced = 100_000
-
-func (p *placed) add(eventID string, t int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.times == nil || len(p.times) >= maxPlaced {
-		p.times = map[string]int64{}
-	}
-	p.times[eventID] = t
-}
-
-// take returns the time remembered for eventID and forgets it: a redelivery is placed again.
-func (p *placed) take(eventID string) (int64, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	t, ok := p.times[eventID]
-	delete(p.times, eventID)
-	return t, ok
 }
 
 func send(s *messages) func(context.Context, messageapi.SendRequest) (messageapi.SendReply, error) {

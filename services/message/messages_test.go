@@ -45,14 +45,3 @@ func TestAnEventWithContentTheSendRefusesIsPoison(t *testing.T) {
 		t.Fatal("an event with a NUL was accepted")
 	}
 }
-
-func TestPlacedRemembersEachEventOnce(t *testing.T) {
-	var p placed
-	p.add("e", 42)
-	if at, ok := p.take("e"); !ok || at != 42 {
-		t.Fatalf("take = %d, %v", at, ok)
-	}
-	if _, ok := p.take("e"); ok {
-		t.Fatal("a taken event was remembered again")
-	}
-}

@@ -19,12 +19,19 @@ import (
 // state store that cannot be read decides nothing. restore applies every persisted change again
 // (the changes are idempotent, so requests and consumers may keep writing meanwhile) and reports
 // how many it applied. A restore that fails is tried again at the next check.
+//
+// The marker holds the time of the restore that wrote it. Every replica remembers the marker it
+// last saw: a different one means another replica restored after a loss, so this process's
+// memories of the store (Recent, Finished) are stale too and are dropped. Until a replica's next
+// check sees the loss (at most restoreCheckInterval), its memories may still skip the work for a
+// change it made visible before the loss.
 func KeepRestored(ctx context.Context, st Store, owner string, log *zap.Logger, restore func(context.Context) (int, error)) {
 	marker := owner + ":hot-model"
 	ticker := time.NewTicker(restoreCheckInterval)
 	defer ticker.Stop()
+	seen := ""
 	for {
-		restoreIfLost(ctx, st, marker, log, restore)
+		seen = restoreIfLost(ctx, st, marker, seen, log, restore)
 		select {
 		case <-ctx.Done():
 			return
@@ -33,10 +40,24 @@ func KeepRestored(ctx context.Context, st Store, owner string, log *zap.Logger, 
 	}
 }
 
-func restoreIfLost(ctx context.Context, st Store, marker string, log *zap.Logger, restore func(context.Context) (int, error)) {
+// restoreIfLost restores the model when its marker is missing, and drops this process's
+// memories when the marker is not the one it saw last (seen). It returns the marker now current.
+func restoreIfLost(ctx context.Context, st Store, marker, seen string, log *zap.Logger, restore func(context.Context) (int, error)) string {
 	item, err := st.SDK.GetState(ctx, st.Name, marker, nil)
-	if err != nil || (item != nil && len(item.Value) > 0) {
-		return
+	if err != nil {
+		return seen
+	}
+	if item != nil && len(item.Value) > 0 {
+		if current := string(item.Value); current != seen {
+			if seen != "" {
+				log.Warn("the hot model was restored by another replica: forgetting what this process remembered of it",
+					zap.String("marker", marker))
+			}
+			st.Recent.clearAll()
+			st.Finished.clearAll()
+			return current
+		}
+		return seen
 	}
 	log.Info("no hot-model marker in the state store (a first start, or the store lost its data): restoring from PostgreSQL",
 		zap.String("marker", marker))
@@ -48,19 +69,20 @@ func restoreIfLost(ctx context.Context, st Store, marker string, log *zap.Logger
 	n, err := restore(ctx)
 	if err != nil {
 		log.Error("restoring the hot model failed; trying again at the next check", zap.Int("applied", n), zap.Error(err))
-		return
+		return seen
 	}
-	stamp := []byte(strconv.FormatInt(time.Now().UnixMilli(), 10))
-	if err := st.SDK.SaveState(ctx, st.Name, marker, stamp, nil); err != nil {
+	stamp := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	if err := st.SDK.SaveState(ctx, st.Name, marker, []byte(stamp), nil); err != nil {
 		log.Error("marking the hot model restored failed", zap.Error(err))
-		return
+		return seen
 	}
 	if n > 0 {
 		// Data existed, so the store had lost it (or this is the first start of this version).
 		log.Warn("hot model restored from PostgreSQL", zap.Int("changes", n), zap.Duration("took", time.Since(start)))
-		return
+	} else {
+		log.Info("hot model marked complete (nothing to restore)")
 	}
-	log.Info("hot model marked complete (nothing to restore)")
+	return stamp
 }
 
 // restoreCheckInterval is how often the services look for the loss of their hot model.

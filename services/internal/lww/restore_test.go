@@ -24,17 +24,17 @@ func TestRestoreRunsOnlyWhenTheMarkerIsGoneAndMarksSuccess(t *testing.T) {
 	runs := 0
 	restore := func(context.Context) (int, error) { runs++; return 3, nil }
 
-	restoreIfLost(context.Background(), st, "marker", zap.NewNop(), restore)
-	restoreIfLost(context.Background(), st, "marker", zap.NewNop(), restore)
+	seen := restoreIfLost(context.Background(), st, "marker", "", zap.NewNop(), restore)
+	seen = restoreIfLost(context.Background(), st, "marker", seen, zap.NewNop(), restore)
 	if runs != 1 {
 		t.Fatalf("%d restores, want 1: the first writes the marker", runs)
 	}
 
 	delete(backend.values, "marker") // the store lost its data
 	failing := func(context.Context) (int, error) { runs++; return 1, errors.New("database down") }
-	restoreIfLost(context.Background(), st, "marker", zap.NewNop(), failing)
-	restoreIfLost(context.Background(), st, "marker", zap.NewNop(), restore)
-	restoreIfLost(context.Background(), st, "marker", zap.NewNop(), restore)
+	seen = restoreIfLost(context.Background(), st, "marker", seen, zap.NewNop(), failing)
+	seen = restoreIfLost(context.Background(), st, "marker", seen, zap.NewNop(), restore)
+	restoreIfLost(context.Background(), st, "marker", seen, zap.NewNop(), restore)
 	if runs != 3 {
 		t.Fatalf("%d restores, want 3: a failed restore leaves the marker absent and is tried again", runs)
 	}
@@ -47,8 +47,28 @@ func TestARestoreForgetsWhatThisProcessFinished(t *testing.T) {
 	if !st.Finished.Take("e1") || st.Finished.Take("e1") {
 		t.Fatal("a finished change is taken exactly once")
 	}
-	restoreIfLost(context.Background(), st, "marker", zap.NewNop(), func(context.Context) (int, error) { return 0, nil })
+	restoreIfLost(context.Background(), st, "marker", "", zap.NewNop(), func(context.Context) (int, error) { return 0, nil })
 	if st.Finished.Take("e2") {
 		t.Fatal("after the store lost its data, a change finished before must get the consumer's check")
+	}
+}
+
+func TestAReplicaForgetsWhatItFinishedWhenAnotherOneRestored(t *testing.T) {
+	backend := newCASStore()
+	restore := func(context.Context) (int, error) { return 0, nil }
+	a := Store{SDK: backend, Name: "s", Finished: NewFinished(10)}
+	b := Store{SDK: backend, Name: "s", Finished: NewFinished(10)}
+	seenByA := restoreIfLost(context.Background(), a, "marker", "", zap.NewNop(), restore)
+	a.Finished.Add("e1")
+	delete(backend.values, "marker") // the store lost its data; replica b notices first
+	if err := backend.SaveState(context.Background(), "s", "marker", []byte("a later restore"), nil); err != nil {
+		t.Fatal(err)
+	}
+	restoreIfLost(context.Background(), b, "marker", "", zap.NewNop(), restore)
+	if seenByA = restoreIfLost(context.Background(), a, "marker", seenByA, zap.NewNop(), restore); seenByA != "a later restore" {
+		t.Fatalf("a saw marker %q", seenByA)
+	}
+	if a.Finished.Take("e1") {
+		t.Fatal("after another replica restored the model, a change finished here before must get the consumer's check")
 	}
 }
