@@ -24,12 +24,7 @@ import (
 	"github.com/doutok/doutok/services/internal/server"
 )
 
-const (
-	maxCommentRunes = 500
-	// hotReadTimeout bounds a read of the hot model: with the state store down, reads answer
-	// from PostgreSQL at once.
-	hotReadTimeout = 300 * time.Millisecond
-)
+const maxCommentRunes = 500
 
 // The hot read model (no TTL: with the broker it is the truth until the consumer persisted;
 // rebuilt from PostgreSQL by restore should the store lose it):
@@ -207,7 +202,7 @@ func (s *comments) restore(ctx context.Context) (int, error) {
 }
 
 func (s *comments) videoSet(ctx context.Context, videoID int64) (commentSet, error) {
-	ctx, cancel := context.WithTimeout(ctx, hotReadTimeout)
+	ctx, cancel := context.WithTimeout(ctx, lww.ReadTimeout)
 	defer cancel()
 	sets, err := lww.GetMany[commentSet](ctx, s.hot, []string{videoKey(videoID)})
 	return sets[videoKey(videoID)], err
@@ -229,7 +224,7 @@ func (s *comments) list(ctx context.Context, videoID int64) ([]commentapi.Commen
 
 // counts returns the comment count of each video in one bulk read of the counters buckets.
 func (s *comments) counts(ctx context.Context, videoIDs []int64) (map[int64]int64, error) {
-	readCtx, cancel := context.WithTimeout(ctx, hotReadTimeout)
+	readCtx, cancel := context.WithTimeout(ctx, lww.ReadTimeout)
 	defer cancel()
 	found, err := lww.GetMany[lww.Counters](readCtx, s.hot, lww.BucketKeys(countsPrefix, videoIDs))
 	if err != nil {

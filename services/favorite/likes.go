@@ -22,10 +22,6 @@ import (
 	"github.com/doutok/doutok/services/internal/server"
 )
 
-// hotReadTimeout bounds a read of the hot model: with the state store down, reads answer from
-// PostgreSQL at once instead of waiting out the component's own timeouts.
-const hotReadTimeout = 300 * time.Millisecond
-
 // The hot read model. Sets are written on every change; readers read the small counters
 // buckets (a page's counters sit in a few keys) and the viewer's own set:
 //
@@ -208,7 +204,7 @@ func (l *likes) summary(ctx context.Context, req favoriteapi.SummaryRequest) (fa
 	if req.Viewer > 0 {
 		keys = append(keys, userKey(req.Viewer))
 	}
-	readCtx, cancel := context.WithTimeout(ctx, hotReadTimeout)
+	readCtx, cancel := context.WithTimeout(ctx, lww.ReadTimeout)
 	defer cancel()
 	raw, err := lww.GetMany[json.RawMessage](readCtx, l.hot, keys)
 	if err != nil {
@@ -236,7 +232,7 @@ func (l *likes) summary(ctx context.Context, req favoriteapi.SummaryRequest) (fa
 
 // list returns the videos a user likes, most recently liked first.
 func (l *likes) list(ctx context.Context, userID int64) ([]int64, error) {
-	readCtx, cancel := context.WithTimeout(ctx, hotReadTimeout)
+	readCtx, cancel := context.WithTimeout(ctx, lww.ReadTimeout)
 	defer cancel()
 	sets, err := lww.GetMany[lww.Set](readCtx, l.hot, []string{userKey(userID)})
 	if err != nil {

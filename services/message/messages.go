@@ -28,9 +28,6 @@ import (
 
 const (
 	maxMessageRunes = 1000
-	// hotReadTimeout bounds a read of the hot model: with the state store down, reads answer
-	// from PostgreSQL at once.
-	hotReadTimeout = 300 * time.Millisecond
 	// chatReadTimeout bounds the read of a conversation's window, which a chat cannot do without.
 	chatReadTimeout = 2 * time.Second
 	// maxClockSkew (ms) bounds how far the clocks of two replicas disagree (see send).
@@ -231,7 +228,7 @@ func (s *messages) latest(ctx context.Context, viewer int64, peers []int64) (map
 	if err := server.LimitBatch(len(peers), messageapi.MaxLatestPeers); err != nil {
 		return nil, err
 	}
-	readCtx, cancel := context.WithTimeout(ctx, hotReadTimeout)
+	readCtx, cancel := context.WithTimeout(ctx, lww.ReadTimeout)
 	defer cancel()
 	found, err := lww.GetMany[inbox](readCtx, s.hot, []string{inboxKey(viewer)})
 	if err != nil {

@@ -23,10 +23,6 @@ import (
 	"github.com/doutok/doutok/services/internal/userapi"
 )
 
-// hotReadTimeout bounds a read of the hot model: with the state store down, reads answer from
-// PostgreSQL at once instead of waiting out the component's own timeouts.
-const hotReadTimeout = 300 * time.Millisecond
-
 // The hot read model, one last-writer-wins set per user and side, each count copied into
 // counters buckets of 64 users (no TTL: with the broker it is the truth until the consumer has
 // persisted a change; rebuilt from PostgreSQL by restore should the store lose it):
@@ -124,7 +120,7 @@ func (f *follows) summary(ctx context.Context, req relationapi.SummaryRequest) (
 	if req.Viewer > 0 {
 		keys = append(keys, followsKey(req.Viewer))
 	}
-	readCtx, cancel := context.WithTimeout(ctx, hotReadTimeout)
+	readCtx, cancel := context.WithTimeout(ctx, lww.ReadTimeout)
 	defer cancel()
 	raw, err := lww.GetMany[json.RawMessage](readCtx, f.hot, keys)
 	if err != nil {
@@ -161,7 +157,7 @@ func (f *follows) list(ctx context.Context, req relationapi.ListRequest) ([]int6
 	if err := f.users.Check(ctx, req.UserID); err != nil {
 		return nil, err
 	}
-	readCtx, cancel := context.WithTimeout(ctx, hotReadTimeout)
+	readCtx, cancel := context.WithTimeout(ctx, lww.ReadTimeout)
 	defer cancel()
 	sets, err := lww.GetMany[lww.Set](readCtx, f.hot, []string{followsKey(req.UserID), fansKey(req.UserID)})
 	if err != nil {

@@ -71,7 +71,7 @@ var Catalogue = map[Code]Entry{
 	InvalidVideo:     {InvalidVideo, http.StatusOK, "data is not a video that can be decoded"},
 	MissingVideo:     {MissingVideo, http.StatusOK, "data (the video file) is required"},
 	InvalidComment:   {InvalidComment, http.StatusOK, "comment_text must be 1-500 characters"},
-	InvalidMessage:   {InvalidMessage, http.StatusOK, "content must be 1-1000 characters without control characters other than newline and tab"},
+	InvalidMessage:   {InvalidMessage, http.StatusOK, "content must be 1-1000 characters, not only spaces, without control characters other than newline and tab"},
 
 	TokenMissing: {TokenMissing, http.StatusUnauthorized, "token is required"},
 	TokenInvalid: {TokenInvalid, http.StatusUnauthorized, "token is invalid"},

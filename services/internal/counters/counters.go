@@ -11,7 +11,6 @@ package counters
 import (
 	"context"
 	"encoding/json"
-	"time"
 
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
@@ -24,10 +23,6 @@ import (
 	"github.com/doutok/doutok/services/internal/publishapi"
 	"github.com/doutok/doutok/services/internal/relationapi"
 )
-
-// readTimeout bounds the bulk read: with the state store down, the owners are asked at once
-// instead of waiting out the component's own timeouts.
-const readTimeout = 300 * time.Millisecond
 
 // Request names the counters wanted: of videos, of users, and whether the users' work counts
 // too (the feed keeps its own).
@@ -131,7 +126,7 @@ func (r *Reader) Read(ctx context.Context, req Request) (Counts, error) {
 	if len(req.VideoIDs)+len(req.UserIDs) == 0 {
 		return newCounts(req), nil
 	}
-	readCtx, cancel := context.WithTimeout(ctx, readTimeout)
+	readCtx, cancel := context.WithTimeout(ctx, lww.ReadTimeout)
 	raw, err := lww.GetMany[json.RawMessage](readCtx, r.State, Keys(req))
 	cancel()
 	if err == nil {

@@ -378,6 +378,11 @@ func sleep(ctx context.Context, attempt int) bool {
 	}
 }
 
+// ReadTimeout bounds a read that has somewhere else to go: with the state store down, readers
+// answer from PostgreSQL (or ask the data's owners) at once instead of waiting out the
+// component's own timeouts.
+const ReadTimeout = 300 * time.Millisecond
+
 // GetMany reads several keys in one call; absent keys are left out of the result.
 func GetMany[T any](ctx context.Context, st Store, keys []string) (map[string]T, error) {
 	out := make(map[string]T, len(keys))

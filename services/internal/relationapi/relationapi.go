@@ -23,8 +23,8 @@ const (
 )
 
 // The read model the relation service publishes in the shared state store. Only the relation
-// service writes these keys; any service may read them (the feed does, to answer a page with its
-// authors' follow counts in one call). Buckets are lww.Counters (see lww.BucketKey); a user's
+// service writes these keys; any service may read them (the feed and the gateway do, through
+// services/internal/counters). Buckets are lww.Counters (see lww.BucketKey); a user's
 // follows are an lww.Set of user ids.
 const (
 	FollowCountBucket   = "relation:follow-count"   // follow_count of users
