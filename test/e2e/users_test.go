@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -135,16 +134,9 @@ func TestDuplicateRegistrationIsOneBusinessError(t *testing.T) {
 func TestConcurrentRegistrationsOfOneNameHaveOneWinner(t *testing.T) {
 	name := uniqueName("race")
 	const n = 16
-	replies := make([]reply, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			replies[i] = postQuery(t, "/douyin/user/register/", url.Values{"username": {name}, "password": {"secret" + strconv.Itoa(100+i)}})
-		}()
-	}
-	wg.Wait()
+	replies := inParallel(n, func(i int) reply {
+		return postQuery(t, "/douyin/user/register/", url.Values{"username": {name}, "password": {"secret" + strconv.Itoa(100+i)}})
+	})
 	codes := make([]int, n)
 	for i, r := range replies {
 		codes[i] = r.code(t)
