@@ -23,20 +23,21 @@ import (
 	"github.com/doutok/doutok/services/internal/userapi"
 )
 
-// The hot read model, one last-writer-wins set per user and side, each count copied into
-// counters buckets of 64 users (no TTL: with the broker it is the truth until the consumer has
-// persisted a change; rebuilt from PostgreSQL by restore should the store lose it):
+// The hot read model, last-writer-wins sets of user ids, each count copied into counters buckets
+// of 64 users (no TTL: with the broker it is the truth until the consumer has persisted a change;
+// rebuilt from PostgreSQL by restore should the store lose it):
 //
-//	follows-<id>            users the user follows → is_follow for that viewer, the follow list
+//	following-<id>          users the user follows → the follow list
 //	fans-<id>               users who follow the user → the follower list
-//	follow-count-<bucket>   follow_count of users, copied from follows-<id>
+//	follows-<id>-<bucket>   the users of one bucket of 64 ids the user follows → is_follow: a
+//	                        page's answer reads small keys, however many users the viewer follows
+//	follow-count-<bucket>   follow_count of users, copied from following-<id>
 //	follower-count-<bucket> follower_count of users, copied from fans-<id>
 //
-// Friends are the users in both of a user's sets. The follows sets and the buckets are the
+// Friends are the users in both of a user's whole sets. The shards and the buckets are the
 // published read model (relationapi); every key starts with the owner's name.
-var followsKey = relationapi.FollowsKey
-
-func fansKey(id int64) string { return "relation:fans-" + strconv.FormatInt(id, 10) }
+func followingKey(id int64) string { return "relation:following-" + strconv.FormatInt(id, 10) }
+func fansKey(id int64) string      { return "relation:fans-" + strconv.FormatInt(id, 10) }
 
 // follows is the relation service's logic.
 type follows struct {
@@ -77,12 +78,17 @@ func (f *follows) apply(ctx context.Context, req relationapi.ApplyRequest) error
 }
 
 // makeVisible applies a change to both users' sets and copies their new sizes into the counters
-// buckets; the two sides are independent and run side by side. It is idempotent: the consumer
-// calls it again for a change this process's request did not finish.
+// buckets, and applies it to the follower's shard; the three are independent and run side by
+// side. It is idempotent: the consumer calls it again for a change this process's request did
+// not finish.
 func (f *follows) makeVisible(ctx context.Context, c relationapi.Changed) error {
 	var g errgroup.Group
 	g.Go(func() error {
-		_, err := lww.UpdateCounted(ctx, f.hot, followsKey(c.FollowerID), c.FolloweeID, c.Fact(), relationapi.FollowCountBucket, c.FollowerID)
+		_, err := lww.UpdateCounted(ctx, f.hot, followingKey(c.FollowerID), c.FolloweeID, c.Fact(), relationapi.FollowCountBucket, c.FollowerID)
+		return err
+	})
+	g.Go(func() error {
+		_, err := lww.Update(ctx, f.hot, relationapi.FollowsShardKey(c.FollowerID, c.FolloweeID), lww.Record(c.FolloweeID, c.Fact()))
 		return err
 	})
 	g.Go(func() error {
@@ -118,7 +124,7 @@ func (f *follows) summary(ctx context.Context, req relationapi.SummaryRequest) (
 	keys := lww.BucketKeys(relationapi.FollowCountBucket, req.UserIDs)
 	keys = append(keys, lww.BucketKeys(relationapi.FollowerCountBucket, req.UserIDs)...)
 	if req.Viewer > 0 {
-		keys = append(keys, followsKey(req.Viewer))
+		keys = append(keys, relationapi.FollowsShardKeys(req.Viewer, req.UserIDs)...)
 	}
 	readCtx, cancel := context.WithTimeout(ctx, lww.ReadTimeout)
 	defer cancel()
@@ -132,16 +138,13 @@ func (f *follows) summary(ctx context.Context, req relationapi.SummaryRequest) (
 		return users, nil
 	}
 	buckets := lww.NewBuckets(raw)
-	var viewerFollows lww.Set
-	if req.Viewer > 0 {
-		viewerFollows = buckets.Set(followsKey(req.Viewer))
-	}
 	out := make(map[int64]relationapi.UserFollows, len(req.UserIDs))
 	for _, id := range req.UserIDs {
+		shard := buckets.Set(relationapi.FollowsShardKey(req.Viewer, id))
 		out[id] = relationapi.UserFollows{
 			FollowCount:      buckets.Count(relationapi.FollowCountBucket, id),
 			FollowerCount:    buckets.Count(relationapi.FollowerCountBucket, id),
-			FollowedByViewer: viewerFollows.Has(id),
+			FollowedByViewer: req.Viewer > 0 && shard.Has(id),
 		}
 	}
 	return out, buckets.Err()
@@ -159,7 +162,7 @@ func (f *follows) list(ctx context.Context, req relationapi.ListRequest) ([]int6
 	}
 	readCtx, cancel := context.WithTimeout(ctx, lww.ReadTimeout)
 	defer cancel()
-	sets, err := lww.GetMany[lww.Set](readCtx, f.hot, []string{followsKey(req.UserID), fansKey(req.UserID)})
+	sets, err := lww.GetMany[lww.Set](readCtx, f.hot, []string{followingKey(req.UserID), fansKey(req.UserID)})
 	if err != nil {
 		logging.FromContext(ctx).Warn("state store unavailable, answering from PostgreSQL", zap.Error(err))
 		ids, err := pgdb.IDs(ctx, f.store.db, query, req.UserID)
@@ -168,7 +171,7 @@ func (f *follows) list(ctx context.Context, req relationapi.ListRequest) ([]int6
 		}
 		return ids, nil
 	}
-	following, fans := sets[followsKey(req.UserID)], sets[fansKey(req.UserID)]
+	following, fans := sets[followingKey(req.UserID)], sets[fansKey(req.UserID)]
 	switch req.List {
 	case relationapi.ListFollowing:
 		return following.Newest(), nil

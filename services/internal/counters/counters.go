@@ -53,9 +53,7 @@ func Keys(req Request) []string {
 		if len(req.VideoIDs) > 0 {
 			keys = append(keys, favoriteapi.UserLikesKey(req.Viewer))
 		}
-		if len(req.UserIDs) > 0 {
-			keys = append(keys, relationapi.FollowsKey(req.Viewer))
-		}
+		keys = append(keys, relationapi.FollowsShardKeys(req.Viewer, req.UserIDs)...)
 	}
 	return keys
 }
@@ -64,10 +62,13 @@ func Keys(req Request) []string {
 func Decode(raw map[string]json.RawMessage, req Request) (Counts, error) {
 	counts := newCounts(req)
 	buckets := lww.NewBuckets(raw)
-	var viewerLikes, viewerFollows lww.Set
+	var viewerLikes lww.Set
 	if req.Viewer > 0 {
 		viewerLikes = buckets.Set(favoriteapi.UserLikesKey(req.Viewer))
-		viewerFollows = buckets.Set(relationapi.FollowsKey(req.Viewer))
+	}
+	followedByViewer := func(id int64) bool {
+		shard := buckets.Set(relationapi.FollowsShardKey(req.Viewer, id))
+		return req.Viewer > 0 && shard.Has(id)
 	}
 	for _, id := range req.VideoIDs {
 		counts.Videos[id] = feedapi.VideoCounts{
@@ -85,7 +86,7 @@ func Decode(raw map[string]json.RawMessage, req Request) (Counts, error) {
 			UserFollows: relationapi.UserFollows{
 				FollowCount:      buckets.Count(relationapi.FollowCountBucket, id),
 				FollowerCount:    buckets.Count(relationapi.FollowerCountBucket, id),
-				FollowedByViewer: viewerFollows.Has(id),
+				FollowedByViewer: followedByViewer(id),
 			},
 		}
 		if req.Works {

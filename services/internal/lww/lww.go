@@ -467,17 +467,18 @@ func AssignCount(ctx context.Context, st Store, prefix string, id, value, seq in
 	return err
 }
 
-// Buckets reads counts out of raw counters buckets (as returned by GetMany), decoding each bucket
-// once.
+// Buckets reads counts and sets out of the raw values of a bulk read (as returned by GetMany),
+// decoding each value once.
 type Buckets struct {
 	raw     map[string]json.RawMessage
 	decoded map[string]Counters
+	sets    map[string]Set
 	err     error
 }
 
 // NewBuckets wraps the raw values of a bulk read.
 func NewBuckets(raw map[string]json.RawMessage) *Buckets {
-	return &Buckets{raw: raw, decoded: map[string]Counters{}}
+	return &Buckets{raw: raw, decoded: map[string]Counters{}, sets: map[string]Set{}}
 }
 
 // Count returns id's count in the prefix's buckets; 0 when none was recorded.
@@ -496,12 +497,16 @@ func (b *Buckets) Counter(prefix string, id int64) Counter {
 	return c.Entries[id]
 }
 
-// Set decodes the set stored at key; an absent key is the empty set.
+// Set returns the set stored at key, decoded once; an absent key is the empty set.
 func (b *Buckets) Set(key string) Set {
+	if s, ok := b.sets[key]; ok {
+		return s
+	}
 	var s Set
 	if v, ok := b.raw[key]; ok {
 		b.err = errors.Join(b.err, json.Unmarshal(v, &s))
 	}
+	b.sets[key] = s
 	return s
 }
 

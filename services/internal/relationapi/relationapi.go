@@ -24,16 +24,32 @@ const (
 
 // The read model the relation service publishes in the shared state store. Only the relation
 // service writes these keys; any service may read them (the feed and the gateway do, through
-// services/internal/counters). Buckets are lww.Counters (see lww.BucketKey); a user's
-// follows are an lww.Set of user ids.
+// services/internal/counters). Buckets are lww.Counters (see lww.BucketKey).
 const (
 	FollowCountBucket   = "relation:follow-count"   // follow_count of users
 	FollowerCountBucket = "relation:follower-count" // follower_count of users
-	followsKeyPrefix    = "relation:follows-"
 )
 
-// FollowsKey is the key of the set of users a user follows: the authority on is_follow.
-func FollowsKey(userID int64) string { return followsKeyPrefix + strconv.FormatInt(userID, 10) }
+// FollowsShardKey is the key of the lww.Set of the users in target's bucket (lww.BucketSize
+// ids) that follower follows: is_follow of a page of users costs one small key per bucket of
+// ids on the page, however many users the viewer follows.
+func FollowsShardKey(follower, target int64) string {
+	return "relation:follows-" + strconv.FormatInt(follower, 10) + "-" + strconv.FormatInt(target/lww.BucketSize, 10)
+}
+
+// FollowsShardKeys names the shards that hold whether follower follows each of targets, without
+// repeats.
+func FollowsShardKeys(follower int64, targets []int64) []string {
+	seen := map[string]bool{}
+	var keys []string
+	for _, t := range targets {
+		if k := FollowsShardKey(follower, t); !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
 
 // TopicRelationChanged carries a Changed for every follow and unfollow.
 const TopicRelationChanged = "relation.changed"
