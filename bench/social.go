@@ -53,10 +53,16 @@ func (h *harness) social(ctx context.Context) error {
 		return err
 	}
 	profiles := make([]string, len(ids))
+	hubViews := make([]string, len(ids)) // the same users as seen by the hub, who follows all of them
 	for i, id := range ids {
 		profiles[i] = fmt.Sprintf("/douyin/user/?user_id=%d&token=%s", id, tokens[rand.IntN(len(tokens))])
+		hubViews[i] = fmt.Sprintf("/douyin/user/?user_id=%d&token=%s", id, tokens[0])
 	}
 	user, err := h.randomPaths("profiles", fmt.Sprintf("user info, random user of %d, logged in", len(ids)), profiles)
+	if err != nil {
+		return err
+	}
+	hubUser, err := h.randomPaths("hubviews", fmt.Sprintf("user info, random user, by a viewer who follows %d", friends), hubViews)
 	if err != nil {
 		return err
 	}
@@ -68,7 +74,7 @@ func (h *harness) social(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	eps := []endpoint{h.trivial(), user, poll, whole,
+	eps := []endpoint{h.trivial(), user, hubUser, poll, whole,
 		{name: fmt.Sprintf("friend list, %d friends (%.0f KiB)", friends, float64(size)/1024), url: h.base + friendList, timeout: 10 * time.Second}}
 	runs, err := alternate(eps)
 	if err != nil {
@@ -80,9 +86,10 @@ func (h *harness) social(ctx context.Context) error {
 	medians := printMedians(eps, runs)
 	fmt.Println()
 	printRatio("user info / trivial", runs, medians, 1, 0.4)
-	printRatio("chat poll / trivial", runs, medians, 2, 0.4)
-	printRatio("whole chat / trivial", runs, medians, 3, 0)
-	printRatio("friend list / trivial", runs, medians, 4, 0)
+	printRatio("user info by a heavy follower / trivial", runs, medians, 2, 0.4)
+	printRatio("chat poll / trivial", runs, medians, 3, 0.4)
+	printRatio("whole chat / trivial", runs, medians, 4, 0)
+	printRatio("friend list / trivial", runs, medians, 5, 0)
 
 	// Any of the hub's friends follows or unfollows any other: the hub's friends stay as they are.
 	follow := h.randomAction("/douyin/relation/action/", func() url.Values {
