@@ -212,6 +212,12 @@ func (p *publisher) serve(w http.ResponseWriter, r *http.Request) error {
 					return p.bodyError(err)
 				}
 				form[name] = string(value)
+				// A title sent before the video is refused before the video is read.
+				if name == "title" && video == nil {
+					if err := publishapi.ValidateTitle(form[name]); err != nil {
+						return err
+					}
+				}
 			default:
 				if _, err := io.Copy(io.Discard, part); err != nil {
 					return p.bodyError(err)
@@ -231,6 +237,9 @@ func (p *publisher) serve(w http.ResponseWriter, r *http.Request) error {
 	title := form["title"]
 	if title == "" {
 		title = r.FormValue("title")
+	}
+	if err := publishapi.ValidateTitle(title); err != nil {
+		return err
 	}
 	if _, err := video.Seek(0, io.SeekStart); err != nil {
 		return err

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	dapr "github.com/dapr/go-sdk/client"
 	"github.com/google/uuid"
@@ -22,6 +20,7 @@ import (
 	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/publishapi"
 	"github.com/doutok/doutok/services/internal/server"
+	"github.com/doutok/doutok/services/internal/text"
 )
 
 const maxCommentRunes = 500
@@ -108,8 +107,7 @@ type comments struct {
 }
 
 func validateContent(content string) error {
-	n := utf8.RuneCountInString(content)
-	if n < 1 || n > maxCommentRunes || !utf8.ValidString(content) || strings.TrimSpace(content) == "" {
+	if !text.Body(content, maxCommentRunes) {
 		return apperr.New(apperr.InvalidComment)
 	}
 	return nil

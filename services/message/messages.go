@@ -6,10 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	dapr "github.com/dapr/go-sdk/client"
 	"github.com/google/uuid"
@@ -23,6 +20,7 @@ import (
 	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/messageapi"
 	"github.com/doutok/doutok/services/internal/server"
+	"github.com/doutok/doutok/services/internal/text"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
 
@@ -59,8 +57,7 @@ type messages struct {
 }
 
 func validateContent(content string) error {
-	if !utf8.ValidString(content) || utf8.RuneCountInString(content) > maxMessageRunes || strings.TrimSpace(content) == "" ||
-		strings.ContainsFunc(content, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }) {
+	if !text.Body(content, maxMessageRunes) {
 		return apperr.New(apperr.InvalidMessage)
 	}
 	return nil

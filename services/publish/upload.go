@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"unicode/utf8"
 
 	dapr "github.com/dapr/go-sdk/client"
 	"github.com/google/uuid"
@@ -23,16 +22,6 @@ import (
 	"github.com/doutok/doutok/services/internal/params"
 	"github.com/doutok/doutok/services/internal/publishapi"
 )
-
-const maxTitleRunes = 100
-
-func validateTitle(title string) error {
-	n := utf8.RuneCountInString(title)
-	if n < 1 || n > maxTitleRunes || !utf8.ValidString(title) {
-		return apperr.New(apperr.InvalidTitle)
-	}
-	return nil
-}
 
 // uploader turns an uploaded file into a published video.
 type uploader struct {
@@ -65,7 +54,7 @@ func (u *uploader) upload(r *http.Request) (publishapi.Video, error) {
 		return publishapi.Video{}, apperr.Newf(apperr.InvalidParameter, "author_id must be a positive integer")
 	}
 	title := r.URL.Query().Get("title")
-	if err := validateTitle(title); err != nil {
+	if err := publishapi.ValidateTitle(title); err != nil {
 		return publishapi.Video{}, err
 	}
 	work, err := os.MkdirTemp(u.tmpDir, "upload-")

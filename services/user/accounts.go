@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"runtime"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/envelope"
 	"github.com/doutok/doutok/services/internal/server"
+	"github.com/doutok/doutok/services/internal/text"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
 
@@ -45,19 +47,16 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("doutok-timing-equaliser")
 
 func validateUsername(name string) error {
 	n := utf8.RuneCountInString(name)
-	if n < 1 || n > maxUsernameRunes || !utf8.ValidString(name) {
+	// U+FFFD stands for the invalid UTF-8 that JSON replaced on the way here.
+	if n < 1 || n > maxUsernameRunes || !text.Clean(name) ||
+		strings.ContainsFunc(name, func(r rune) bool { return unicode.IsSpace(r) || r == utf8.RuneError }) {
 		return apperr.New(apperr.InvalidUsername)
-	}
-	for _, r := range name {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError {
-			return apperr.New(apperr.InvalidUsername)
-		}
 	}
 	return nil
 }
 
 func validatePassword(password string) error {
-	if len(password) < minPasswordBytes || len(password) > maxPasswordBytes {
+	if len(password) < minPasswordBytes || len(password) > maxPasswordBytes || !text.Clean(password) {
 		return apperr.New(apperr.InvalidPassword)
 	}
 	return nil
@@ -94,6 +93,10 @@ func login(st *store) func(context.Context, userapi.Credentials) (userapi.Accoun
 	return func(ctx context.Context, cred userapi.Credentials) (userapi.AccountReply, error) {
 		if cred.Username == "" || cred.Password == "" {
 			return userapi.AccountReply{}, apperr.Newf(apperr.InvalidParameter, "username and password are required")
+		}
+		if !text.Clean(cred.Username) || !text.Clean(cred.Password) {
+			// No account has such a name or password, and PostgreSQL refuses to look up a NUL.
+			return userapi.AccountReply{}, apperr.New(apperr.LoginFailed)
 		}
 		id, hash, err := st.credentials(ctx, cred.Username)
 		switch {

@@ -11,6 +11,8 @@ package delayed
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 
@@ -22,6 +24,7 @@ import (
 	"github.com/doutok/doutok/services/internal/events"
 	"github.com/doutok/doutok/services/internal/groupcommit"
 	"github.com/doutok/doutok/services/internal/lww"
+	"github.com/doutok/doutok/services/internal/pgdb"
 	"github.com/doutok/doutok/services/internal/server"
 )
 
@@ -61,7 +64,9 @@ type Consumer[E any] struct {
 	// Prepare, if set, runs before the save and may complete the event (the time the hot model
 	// gave it, say).
 	Prepare func(context.Context, E) (E, error)
-	// Save persists a batch of events in one statement; it must be idempotent.
+	// Save persists a batch of events in one statement; it must be idempotent. A batch that fails
+	// on its data (pgdb.IsDataError) is saved again event by event, and an event refused on its
+	// own is dead-lettered alone.
 	Save func(context.Context, []E) error
 	// Finish runs after the save: it makes sure the hot model has the event (finishing the work
 	// of a request that died after publishing) or records that the event is persisted.
@@ -72,7 +77,7 @@ type Consumer[E any] struct {
 // and the consumer's delivery route, behind the guard that admits only the service's own
 // sidecar. It starts the consumer's group commit, which runs until ctx ends.
 func Handler[E any](ctx context.Context, s *Service, r *mux.Router, c Consumer[E]) http.Handler {
-	batches := groupcommit.New(s.Log, c.Save)
+	batches := groupcommit.New(s.Log, c.Save, pgdb.IsDataError)
 	go batches.Run(ctx)
 	r.Handle(server.HealthPath, server.Healthz()).Methods(http.MethodGet)
 	r.Handle("/dapr/subscribe", events.ListHandler(events.Subscribe(c.Topic, c.Route))).Methods(http.MethodGet)
@@ -87,6 +92,9 @@ func Handler[E any](ctx context.Context, s *Service, r *mux.Router, c Consumer[E
 			}
 		}
 		if err := batches.Commit(ctx, e); err != nil {
+			if errors.Is(err, groupcommit.ErrRefused) {
+				return fmt.Errorf("%w: %w", events.ErrPoison, err)
+			}
 			return err
 		}
 		return c.Finish(ctx, e)

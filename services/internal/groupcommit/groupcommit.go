@@ -9,6 +9,8 @@ package groupcommit
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"go.uber.org/zap"
@@ -27,14 +29,22 @@ type request[T any] struct {
 
 // Committer saves items in batches.
 type Committer[T any] struct {
-	save  func(context.Context, []T) error
-	log   *zap.Logger
-	queue chan request[T]
+	save    func(context.Context, []T) error
+	refuses func(error) bool
+	log     *zap.Logger
+	queue   chan request[T]
 }
 
-// New returns a committer that saves batches with save; call Run to start it.
-func New[T any](log *zap.Logger, save func(context.Context, []T) error) *Committer[T] {
-	return &Committer[T]{save: save, log: log, queue: make(chan request[T], maxBatch)}
+// ErrRefused marks an item the database refuses on its own (its data, not the database's state):
+// saving it again can never succeed.
+var ErrRefused = errors.New("item refused by the database")
+
+// New returns a committer that saves batches with save; call Run to start it. refuses tells an
+// error caused by the data (a value PostgreSQL cannot store, a violated constraint) from one
+// caused by the database's state: a batch that fails on its data is saved again item by item,
+// so that one bad item fails alone, with ErrRefused, and the others are saved.
+func New[T any](log *zap.Logger, save func(context.Context, []T) error, refuses func(error) bool) *Committer[T] {
+	return &Committer[T]{save: save, refuses: refuses, log: log, queue: make(chan request[T], maxBatch)}
 }
 
 // Commit hands item to the batch loop and returns once it is saved (or the save failed).
@@ -79,6 +89,13 @@ func (c *Committer[T]) Run(ctx context.Context) {
 			items[i] = req.item
 		}
 		err := c.save(ctx, items)
+		if err != nil && c.refuses(err) {
+			c.log.Warn("a batch failed on its data: saving its items one by one", zap.Int("items", len(items)), zap.Error(err))
+			for _, req := range batch {
+				req.done <- c.saveAlone(ctx, req.item)
+			}
+			continue
+		}
 		if err != nil {
 			c.log.Error("saving a batch failed; the broker will redeliver it", zap.Int("items", len(items)), zap.Error(err))
 		}
@@ -86,4 +103,14 @@ func (c *Committer[T]) Run(ctx context.Context) {
 			req.done <- err
 		}
 	}
+}
+
+// saveAlone saves one item of a batch that failed on its data.
+func (c *Committer[T]) saveAlone(ctx context.Context, item T) error {
+	err := c.save(ctx, []T{item})
+	if err != nil && c.refuses(err) {
+		c.log.Error("an item is refused by the database", zap.Error(err))
+		return fmt.Errorf("%w: %w", ErrRefused, err)
+	}
+	return err
 }

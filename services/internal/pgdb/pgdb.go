@@ -95,6 +95,14 @@ func IsUniqueViolation(err error) bool {
 	return errors.As(err, &pqErr) && pqErr.Code == "23505"
 }
 
+// IsDataError reports whether err is PostgreSQL refusing the data itself: a data exception (class
+// 22, such as a NUL in text) or an integrity constraint violation (class 23). Sending the same
+// data again can never succeed.
+func IsDataError(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && (pqErr.Code.Class() == "22" || pqErr.Code.Class() == "23")
+}
+
 // CountsByID runs a query that selects (id, count) rows and returns them as a map.
 func CountsByID(ctx context.Context, db *sql.DB, query string, args ...any) (map[int64]int64, error) {
 	out := map[int64]int64{}

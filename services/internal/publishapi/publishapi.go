@@ -9,10 +9,12 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/envelope"
+	"github.com/doutok/doutok/services/internal/text"
 )
 
 // AppID is the publish service's Dapr app id.
@@ -97,6 +99,18 @@ func (c *Client) ByAuthor(ctx context.Context, authorID int64) ([]Video, error) 
 // DefaultMaxUploadBytes is the upload limit unless MAX_UPLOAD_BYTES says otherwise; the gateway
 // and the publish service read the same variable, so they agree.
 const DefaultMaxUploadBytes = 64 << 20
+
+// MaxTitleRunes bounds a video's title.
+const MaxTitleRunes = 100
+
+// ValidateTitle refuses a title of no or more than MaxTitleRunes characters, or with control
+// characters. The gateway checks it before it takes the video; publish checks it again.
+func ValidateTitle(title string) error {
+	if n := utf8.RuneCountInString(title); n < 1 || n > MaxTitleRunes || !text.Clean(title) {
+		return apperr.New(apperr.InvalidTitle)
+	}
+	return nil
+}
 
 // WorkCountBucket names the lww.Counters buckets of users' work counts (videos published) the
 // publish service keeps in the shared state store, written before an upload is answered; any

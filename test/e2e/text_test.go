@@ -1,0 +1,60 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+)
+
+// Text PostgreSQL cannot store (a NUL) or that carries control characters is refused with the
+// field's business error before anything is acknowledged, published or written.
+func TestControlCharactersAreRefusedBeforeAnythingIsAcknowledged(t *testing.T) {
+	a := register(t, "ctl")
+	v := publishedVideo(t, a)
+
+	comment(t, a, v, "a\x00b").expect(t, 200, 10008)
+	comment(t, a, v, "bell\x07").expect(t, 200, 10008)
+	comment(t, a, v, "two\nlines\tok").expect(t, 200, 0)
+	if list := comments(t, a, v); len(list) != 1 || list[0].Content != "two\nlines\tok" {
+		t.Fatalf("comments after refused ones: %+v", list)
+	}
+
+	// Login with a NUL in the name is a failed login, not a database error.
+	postQuery(t, "/douyin/user/login/", url.Values{"username": {"\x00"}, "password": {"secret123"}}).expect(t, 200, 20004)
+	postQuery(t, "/douyin/user/login/", url.Values{"username": {a.Name}, "password": {"secret\x00123"}}).expect(t, 200, 20004)
+	postQuery(t, "/douyin/user/register/", url.Values{"username": {uniqueName("ok")}, "password": {"secret\x01123"}}).expect(t, 200, 10004)
+
+	// A bad title is refused by the gateway, whether it comes before or after the video: nothing
+	// reaches the media store.
+	before := mediaFiles(t)
+	upload(t, a.Token, "nul\x00title", testClip(t)).expect(t, 200, 10005)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	part, _ := mw.CreateFormFile("data", "clip.mp4")
+	_, _ = part.Write(testClip(t))
+	_ = mw.WriteField("title", "escape\x1b[31m")
+	_ = mw.WriteField("token", a.Token)
+	_ = mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, baseURL+"/douyin/publish/action/", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	send(t, req).expect(t, 200, 10005)
+	time.Sleep(200 * time.Millisecond) // a write that slipped through would land by now
+	if after := mediaFiles(t); after != before {
+		t.Fatalf("refused uploads left files in the media store: %d before, %d after", before, after)
+	}
+}
+
+func mediaFiles(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir(stack.MediaDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(entries)
+}
