@@ -179,7 +179,31 @@ func (p *publisher) serve(w http.ResponseWriter, r *http.Request) error {
 		return p.tooLarge()
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, p.maxBytes+multipartSlack)
-	form := map[string]string{}
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		// No video comes without a multipart body; the answer still names the first problem.
+		if err := params.Parse(w, r); err != nil {
+			return err
+		}
+		if _, err := viewerOf(p.tokens, auth.FromRequest(r), required); err != nil {
+			return err
+		}
+		return apperr.New(apperr.MissingVideo)
+	}
+	// The query string counts as much as form fields. A token known before the body (query
+	// string, header) is checked before the body is read, and one sent as a field before the
+	// video is checked before the video is spooled: a bad token costs no disk.
+	query := r.URL.Query()
+	token, title := query.Get("token"), query.Get("title")
+	if token == "" {
+		token = auth.FromHeader(r)
+	}
+	viewer := anonymous
+	var err error
+	if token != "" {
+		if viewer, err = viewerOf(p.tokens, token, required); err != nil {
+			return err
+		}
+	}
 	var video *os.File
 	var size int64
 	defer func() {
@@ -188,55 +212,56 @@ func (p *publisher) serve(w http.ResponseWriter, r *http.Request) error {
 			os.Remove(video.Name())
 		}
 	}()
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-		mr, err := r.MultipartReader()
-		if err != nil {
-			return apperr.Newf(apperr.InvalidParameter, "malformed multipart body")
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return apperr.Newf(apperr.InvalidParameter, "malformed multipart body")
+	}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
 		}
-		for {
-			part, err := mr.NextPart()
-			if errors.Is(err, io.EOF) {
-				break
+		if err != nil {
+			return p.bodyError(err)
+		}
+		switch name := part.FormName(); {
+		case name == "data" && video == nil:
+			// Without a token yet, the video is spooled all the same: clients may send the
+			// token field after it.
+			if video, size, err = p.spool(part); err != nil {
+				return err
 			}
+		case name == "token" && viewer == anonymous:
+			value, err := io.ReadAll(io.LimitReader(part, maxFieldBytes))
 			if err != nil {
 				return p.bodyError(err)
 			}
-			switch name := part.FormName(); {
-			case name == "data" && video == nil:
-				if video, size, err = p.spool(part); err != nil {
+			if viewer, err = viewerOf(p.tokens, string(value), required); err != nil {
+				return err
+			}
+		case name == "title":
+			value, err := io.ReadAll(io.LimitReader(part, maxFieldBytes))
+			if err != nil {
+				return p.bodyError(err)
+			}
+			title = string(value)
+			// A title sent before the video is refused before the video is read.
+			if video == nil {
+				if err := publishapi.ValidateTitle(title); err != nil {
 					return err
 				}
-			case name == "title" || name == "token":
-				value, err := io.ReadAll(io.LimitReader(part, maxFieldBytes))
-				if err != nil {
-					return p.bodyError(err)
-				}
-				form[name] = string(value)
-				// A title sent before the video is refused before the video is read.
-				if name == "title" && video == nil {
-					if err := publishapi.ValidateTitle(form[name]); err != nil {
-						return err
-					}
-				}
-			default:
-				if _, err := io.Copy(io.Discard, part); err != nil {
-					return p.bodyError(err)
-				}
+			}
+		default:
+			if _, err := io.Copy(io.Discard, part); err != nil {
+				return p.bodyError(err)
 			}
 		}
-	} else if err := params.Parse(w, r); err != nil {
-		return err
 	}
-	viewer, err := p.author(r, form)
-	if err != nil {
-		return err
+	if viewer == anonymous {
+		return apperr.New(apperr.TokenMissing)
 	}
 	if video == nil || size == 0 {
 		return apperr.New(apperr.MissingVideo)
-	}
-	title := form["title"]
-	if title == "" {
-		title = r.FormValue("title")
 	}
 	if err := publishapi.ValidateTitle(title); err != nil {
 		return err
@@ -246,15 +271,6 @@ func (p *publisher) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	_, err = p.publish.Upload(r.Context(), viewer, title, size, video)
 	return err
-}
-
-// author verifies the token from the query, the Authorization header or a multipart field.
-func (p *publisher) author(r *http.Request, form map[string]string) (int64, error) {
-	token := auth.FromRequest(r)
-	if token == "" {
-		token = form["token"]
-	}
-	return viewerOf(p.tokens, token, required)
 }
 
 // spool copies the video part to a temporary file, refusing more than maxBytes.

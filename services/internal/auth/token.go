@@ -85,6 +85,11 @@ func FromRequest(r *http.Request) string {
 	if tok := r.FormValue("token"); tok != "" {
 		return tok
 	}
+	return FromHeader(r)
+}
+
+// FromHeader returns the token of an Authorization: Bearer header, or "".
+func FromHeader(r *http.Request) string {
 	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		return strings.TrimSpace(h[7:])
 	}
