@@ -88,5 +88,13 @@ func run(ctx context.Context, getenv server.Getenv) error {
 		images:    defaultImages(),
 		mediaDir:  getenv("MEDIA_DIR"),
 	})
-	return server.Serve(ctx, log, getenv.Or("PUBLIC_ADDR", "127.0.0.1:8080"), handler)
+	limits := server.DefaultTimeouts
+	for name, d := range map[string]*time.Duration{"READ_HEADER_TIMEOUT": &limits.ReadHeader, "READ_TIMEOUT": &limits.Read} {
+		if v := getenv(name); v != "" {
+			if *d, err = time.ParseDuration(v); err != nil || *d <= 0 {
+				return fmt.Errorf("%s must be a positive Go duration", name)
+			}
+		}
+	}
+	return server.Serve(ctx, log, getenv.Or("PUBLIC_ADDR", "127.0.0.1:8080"), handler, limits)
 }

@@ -7,8 +7,10 @@ import (
 	"github.com/gorilla/mux"
 	"go.uber.org/zap"
 
+	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/auth"
 	"github.com/doutok/doutok/services/internal/commentapi"
+	"github.com/doutok/doutok/services/internal/envelope"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/feedapi"
 	"github.com/doutok/doutok/services/internal/logging"
@@ -70,7 +72,36 @@ func newServer(d deps) http.Handler {
 	}
 
 	server.UseEnvelopeFallbacks(r)
-	return logging.Middleware(d.log)(withoutTrailingSlash(r))
+	return logging.Middleware(d.log)(boundedRequest(withoutTrailingSlash(r)))
+}
+
+// Bounds of a request's query string and headers: far above what any client sends, far below
+// what would cost the servers. (Go refuses a header block over server.MaxHeaderBytes itself,
+// without the envelope.)
+const (
+	maxQueryBytes  = 8 << 10
+	maxHeaderBytes = 32 << 10
+)
+
+// boundedRequest refuses, with the envelope, a query string or headers over their bounds.
+func boundedRequest(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.URL.RawQuery) > maxQueryBytes {
+			envelope.Error(w, r, apperr.New(apperr.QueryTooLong))
+			return
+		}
+		size := 0
+		for name, values := range r.Header {
+			for _, v := range values {
+				size += len(name) + len(v)
+			}
+		}
+		if size > maxHeaderBytes {
+			envelope.Error(w, r, apperr.New(apperr.HeadersTooLarge))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // withoutTrailingSlash routes /douyin/feed/ as /douyin/feed. It rewrites instead of redirecting:

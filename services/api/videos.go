@@ -19,6 +19,7 @@ import (
 	"github.com/doutok/doutok/services/internal/feedapi"
 	"github.com/doutok/doutok/services/internal/params"
 	"github.com/doutok/doutok/services/internal/publishapi"
+	"github.com/doutok/doutok/services/internal/server"
 )
 
 type feedResponse struct {
@@ -159,6 +160,8 @@ const maxFieldBytes = 64 << 10
 
 func handlePublish(p *publisher) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		read, write := publishapi.UploadDeadlines(p.maxBytes)
+		server.Extend(w, read, write)
 		if err := p.serve(w, r); err != nil {
 			envelope.Error(w, r, err)
 			return
@@ -317,10 +320,14 @@ func handleMedia(dir string) http.Handler {
 			return
 		}
 		path := filepath.Join(dir, name)
-		if _, err := os.Stat(path); err != nil {
+		info, err := os.Stat(path)
+		if err != nil {
 			http.NotFound(w, r)
 			return
 		}
+		// A video may be large: a slow player gets the time to read it.
+		_, write := publishapi.UploadDeadlines(info.Size())
+		server.Extend(w, 0, write)
 		// Keys are unique and never rewritten, so the files can be cached for good.
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		http.ServeFile(w, r, path)

@@ -21,6 +21,7 @@ import (
 	"github.com/doutok/doutok/services/internal/logging"
 	"github.com/doutok/doutok/services/internal/params"
 	"github.com/doutok/doutok/services/internal/publishapi"
+	"github.com/doutok/doutok/services/internal/server"
 )
 
 // uploader turns an uploaded file into a published video.
@@ -38,6 +39,8 @@ type uploader struct {
 // it on the timeline, and announces it.
 func handleUpload(u *uploader) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		read, write := publishapi.UploadDeadlines(u.maxBytes)
+		server.Extend(w, read, write)
 		video, err := u.upload(r)
 		if err != nil {
 			envelope.Error(w, r, err)

@@ -61,7 +61,8 @@ func runMain(m *testing.M) int {
 		PostgresPort: envPort("E2E_PG_PORT", 25432),
 		RedisPort:    envPort("E2E_REDIS_PORT", 26379),
 		Logs:         logFile,
-		Env:          map[string]string{"LOG_LEVEL": "warn"},
+		// Short client deadlines, so the slow-client tests need not wait out the defaults.
+		Env: map[string]string{"LOG_LEVEL": "warn", "READ_HEADER_TIMEOUT": "2s", "READ_TIMEOUT": "4s"},
 		// Likes and follows run on two instances each (favorite and relation), as replicas would:
 		// what one process makes visible the other must see, and their writes to shared keys must
 		// stay exact.

@@ -49,6 +49,8 @@ const (
 	BodyTooLarge     Code = 40003
 	CallerRejected   Code = 40004
 	// 40005 (endpoint not available yet) is retired: every endpoint exists.
+	QueryTooLong    Code = 40006
+	HeadersTooLarge Code = 40007
 
 	Internal    Code = 50001
 	Unavailable Code = 50002
@@ -90,6 +92,8 @@ var Catalogue = map[Code]Entry{
 	MethodNotAllowed: {MethodNotAllowed, http.StatusMethodNotAllowed, "method not allowed on this endpoint"},
 	BodyTooLarge:     {BodyTooLarge, http.StatusRequestEntityTooLarge, "request body is too large"},
 	CallerRejected:   {CallerRejected, http.StatusForbidden, "caller is not this service's sidecar"},
+	QueryTooLong:     {QueryTooLong, http.StatusRequestURITooLong, "query string is too long"},
+	HeadersTooLarge:  {HeadersTooLarge, http.StatusRequestHeaderFieldsTooLarge, "request headers are too large"},
 
 	Internal:    {Internal, http.StatusInternalServerError, "internal error"},
 	Unavailable: {Unavailable, http.StatusServiceUnavailable, "service temporarily unavailable, try again"},

@@ -87,7 +87,7 @@ func (s *Service) AppToken() string { return s.Env["APP_API_TOKEN"] }
 
 // Serve serves handler on the app port (loopback only: only the sidecar calls it) until ctx ends.
 func (s *Service) Serve(ctx context.Context, handler http.Handler) error {
-	return server.Serve(ctx, s.Log, "127.0.0.1:"+s.Env["APP_PORT"], handler)
+	return server.Serve(ctx, s.Log, "127.0.0.1:"+s.Env["APP_PORT"], handler, server.DefaultTimeouts)
 }
 
 // Close releases the database and the sidecar connection.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/doutok/doutok/services/internal/apperr"
@@ -99,6 +100,21 @@ func (c *Client) ByAuthor(ctx context.Context, authorID int64) ([]Video, error) 
 // DefaultMaxUploadBytes is the upload limit unless MAX_UPLOAD_BYTES says otherwise; the gateway
 // and the publish service read the same variable, so they agree.
 const DefaultMaxUploadBytes = 64 << 20
+
+// minUploadRate is the slowest upload waited for (bytes a second); uploadProcessing bounds the
+// checks, the cover and the storage of one video.
+const (
+	minUploadRate    = 128 << 10
+	uploadProcessing = 5 * time.Minute
+)
+
+// UploadDeadlines are how long an upload of up to maxBytes may take to arrive (at
+// minUploadRate, and at least a minute) and to be answered (that plus its processing): the
+// servers' default deadlines are for small requests.
+func UploadDeadlines(maxBytes int64) (read, write time.Duration) {
+	read = max(time.Minute, time.Duration(maxBytes/minUploadRate)*time.Second)
+	return read, read + uploadProcessing
+}
 
 // MaxTitleRunes bounds a video's title.
 const MaxTitleRunes = 100

@@ -84,16 +84,47 @@ func RequireAppToken(token string) func(http.Handler) http.Handler {
 	}
 }
 
+// Timeouts bound how long one connection may hold a server, so that a client trickling its
+// request (or never reading the answer) cannot keep a connection and a goroutine forever.
+type Timeouts struct {
+	ReadHeader time.Duration // the request line and headers
+	Read       time.Duration // the whole request, body included; a route may extend it (Extend)
+	Write      time.Duration // from the end of the headers to the end of the answer; likewise
+	Idle       time.Duration // a kept-alive connection between two requests
+}
+
+// DefaultTimeouts suit requests and answers of ordinary size; routes that take or send large
+// bodies extend their own deadlines.
+var DefaultTimeouts = Timeouts{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Write: 2 * time.Minute, Idle: 2 * time.Minute}
+
+// MaxHeaderBytes bounds a request's header block (Go's own default is 1 MiB).
+const MaxHeaderBytes = 64 << 10
+
+// Extend gives the current request more time: to be read until now+read, to be answered until
+// now+write (a zero duration leaves that deadline alone).
+func Extend(w http.ResponseWriter, read, write time.Duration) {
+	rc := http.NewResponseController(w)
+	if read > 0 {
+		_ = rc.SetReadDeadline(time.Now().Add(read))
+	}
+	if write > 0 {
+		_ = rc.SetWriteDeadline(time.Now().Add(write))
+	}
+}
+
 // Serve listens on addr and serves handler until ctx is cancelled, then drains for up to 10 s.
-func Serve(ctx context.Context, log *zap.Logger, addr string, handler http.Handler) error {
+func Serve(ctx context.Context, log *zap.Logger, addr string, handler http.Handler, limits Timeouts) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: limits.ReadHeader,
+		ReadTimeout:       limits.Read,
+		WriteTimeout:      limits.Write,
+		IdleTimeout:       limits.Idle,
+		MaxHeaderBytes:    MaxHeaderBytes,
 	}
 	log.Info("listening", zap.String("addr", ln.Addr().String()))
 	errc := make(chan error, 1)
