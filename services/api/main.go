@@ -54,6 +54,14 @@ func run(ctx context.Context, getenv server.Getenv) error {
 	if err != nil {
 		return err
 	}
+	maxUploads, err := getenv.PositiveInt("MAX_CONCURRENT_UPLOADS", 8)
+	if err != nil {
+		return err
+	}
+	maxUploadsPerUser, err := getenv.PositiveInt("MAX_UPLOADS_PER_USER", 2)
+	if err != nil {
+		return err
+	}
 	publicBase := strings.TrimRight(getenv.Or("PUBLIC_BASE_URL", "http://localhost:8080"), "/")
 	accounts := userapi.NewClient(sidecar)
 	publish := publishapi.NewClient(sidecar)
@@ -84,7 +92,8 @@ func run(ctx context.Context, getenv server.Getenv) error {
 			publicBaseURL: publicBase,
 			mediaBaseURL:  strings.TrimRight(getenv.Or("PUBLIC_MEDIA_BASE_URL", publicBase+"/media"), "/"),
 		},
-		publisher: &publisher{tokens: tokens, publish: publish, maxBytes: maxUpload, tmpDir: getenv("UPLOAD_TMP_DIR")},
+		publisher: &publisher{tokens: tokens, publish: publish, maxBytes: maxUpload, tmpDir: getenv("UPLOAD_TMP_DIR"),
+			slots: newUploadSlots(int(maxUploads), int(maxUploadsPerUser))},
 		images:    defaultImages(),
 		mediaDir:  getenv("MEDIA_DIR"),
 	})

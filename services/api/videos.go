@@ -150,6 +150,7 @@ type publisher struct {
 	publish  *publishapi.Client
 	maxBytes int64
 	tmpDir   string
+	slots    *uploadSlots
 }
 
 // multipartSlack is what the parts other than data may add to the body.
@@ -163,6 +164,7 @@ func handlePublish(p *publisher) http.Handler {
 		read, write := publishapi.UploadDeadlines(p.maxBytes)
 		server.Extend(w, read, write)
 		if err := p.serve(w, r); err != nil {
+			refusedUpload(w, err)
 			envelope.Error(w, r, err)
 			return
 		}
@@ -192,6 +194,10 @@ func (p *publisher) serve(w http.ResponseWriter, r *http.Request) error {
 		}
 		return apperr.New(apperr.MissingVideo)
 	}
+	if err := p.slots.take(anonymous); err != nil {
+		return err
+	}
+	defer p.slots.give(anonymous)
 	// The query string counts as much as form fields. A token known before the body (query
 	// string, header) is checked before the body is read, and one sent as a field before the
 	// video is checked before the video is spooled: a bad token costs no disk.
@@ -201,9 +207,25 @@ func (p *publisher) serve(w http.ResponseWriter, r *http.Request) error {
 		token = auth.FromHeader(r)
 	}
 	viewer := anonymous
-	var err error
+	// identify verifies the token and takes the user's upload slot.
+	identify := func(token string) error {
+		v, err := viewerOf(p.tokens, token, required)
+		if err != nil {
+			return err
+		}
+		if err := p.slots.take(v); err != nil {
+			return err
+		}
+		viewer = v
+		return nil
+	}
+	defer func() {
+		if viewer != anonymous {
+			p.slots.give(viewer)
+		}
+	}()
 	if token != "" {
-		if viewer, err = viewerOf(p.tokens, token, required); err != nil {
+		if err := identify(token); err != nil {
 			return err
 		}
 	}
@@ -239,7 +261,7 @@ func (p *publisher) serve(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return p.bodyError(err)
 			}
-			if viewer, err = viewerOf(p.tokens, string(value), required); err != nil {
+			if err := identify(string(value)); err != nil {
 				return err
 			}
 		case name == "title":

@@ -19,6 +19,9 @@ import (
 	"github.com/doutok/doutok/tools/devstack"
 )
 
+// uploadsPerUser is the stack's MAX_UPLOADS_PER_USER.
+const uploadsPerUser = 6
+
 var (
 	stack   *devstack.Stack
 	stackCf devstack.Config
@@ -61,8 +64,10 @@ func runMain(m *testing.M) int {
 		PostgresPort: envPort("E2E_PG_PORT", 25432),
 		RedisPort:    envPort("E2E_REDIS_PORT", 26379),
 		Logs:         logFile,
-		// Short client deadlines, so the slow-client tests need not wait out the defaults.
-		Env: map[string]string{"LOG_LEVEL": "warn", "READ_HEADER_TIMEOUT": "2s", "READ_TIMEOUT": "4s"},
+		// Short client deadlines, so the slow-client tests need not wait out the defaults; room for
+		// the feed test's six uploads at once by one user.
+		Env: map[string]string{"LOG_LEVEL": "warn", "READ_HEADER_TIMEOUT": "2s", "READ_TIMEOUT": "4s",
+			"MAX_UPLOADS_PER_USER": strconv.Itoa(uploadsPerUser)},
 		// Likes and follows run on two instances each (favorite and relation), as replicas would:
 		// what one process makes visible the other must see, and their writes to shared keys must
 		// stay exact.

@@ -253,7 +253,10 @@ func (s *Stack) startSidecar(in instance) error {
 		// instead of burning their retries; they wait in the stream until the app is back.
 		args = append(args, "--app-port", strconv.Itoa(p.App), "--app-protocol", "http",
 			"--enable-app-health-check", "--app-health-check-path", "/healthz",
-			"--app-health-probe-interval", "1", "--app-health-threshold", "2")
+			"--app-health-probe-interval", "2", "--app-health-threshold", "3",
+			// A busy 2-core machine (bcrypt, ffmpeg) can delay a health answer past the default
+			// 500 ms without the app being down.
+			"--app-health-probe-timeout", "1500")
 	}
 	cmd := exec.Command(s.cfg.Daprd, args...)
 	cmd.Dir = s.cfg.DataDir

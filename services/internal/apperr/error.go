@@ -51,9 +51,11 @@ const (
 	// 40005 (endpoint not available yet) is retired: every endpoint exists.
 	QueryTooLong    Code = 40006
 	HeadersTooLarge Code = 40007
+	TooManyUploads  Code = 40008
 
 	Internal    Code = 50001
 	Unavailable Code = 50002
+	UploadsBusy Code = 50003
 )
 
 // Entry describes one catalogue code.
@@ -94,9 +96,11 @@ var Catalogue = map[Code]Entry{
 	CallerRejected:   {CallerRejected, http.StatusForbidden, "caller is not this service's sidecar"},
 	QueryTooLong:     {QueryTooLong, http.StatusRequestURITooLong, "query string is too long"},
 	HeadersTooLarge:  {HeadersTooLarge, http.StatusRequestHeaderFieldsTooLarge, "request headers are too large"},
+	TooManyUploads:   {TooManyUploads, http.StatusTooManyRequests, "too many uploads of yours in progress, try again shortly"},
 
 	Internal:    {Internal, http.StatusInternalServerError, "internal error"},
 	Unavailable: {Unavailable, http.StatusServiceUnavailable, "service temporarily unavailable, try again"},
+	UploadsBusy: {UploadsBusy, http.StatusServiceUnavailable, "too many uploads in progress, try again shortly"},
 }
 
 // Error is a failure with a catalogue code and a message that is safe to show to the client.
