@@ -94,8 +94,8 @@ func run(ctx context.Context, getenv server.Getenv) error {
 		},
 		publisher: &publisher{tokens: tokens, publish: publish, maxBytes: maxUpload, tmpDir: getenv("UPLOAD_TMP_DIR"),
 			slots: newUploadSlots(int(maxUploads), int(maxUploadsPerUser))},
-		images:    defaultImages(),
-		mediaDir:  getenv("MEDIA_DIR"),
+		images:   defaultImages(),
+		mediaDir: getenv("MEDIA_DIR"),
 	})
 	limits := server.DefaultTimeouts
 	for name, d := range map[string]*time.Duration{"READ_HEADER_TIMEOUT": &limits.ReadHeader, "READ_TIMEOUT": &limits.Read} {
