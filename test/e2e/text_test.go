@@ -4,9 +4,6 @@ package e2e
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -82,74 +79,4 @@ func TestUploadParametersInTheQueryString(t *testing.T) {
 	if list := publishList(t, a, a.ID); len(list) != 1 || list[0].Title != "query title" {
 		t.Fatalf("publish list after a query-string upload: %+v", list)
 	}
-}
-
-// One user may have uploadsPerUser uploads in progress (MAX_UPLOADS_PER_USER); one more is refused
-// with 429 and a time to retry, and the slots come back when the uploads end.
-func TestConcurrentUploadsOfOneUserAreCapped(t *testing.T) {
-	a := register(t, "capped")
-	var held []*io.PipeWriter
-	defer func() {
-		for _, pw := range held {
-			pw.CloseWithError(errors.New("test over"))
-		}
-	}()
-	done := make(chan error, uploadsPerUser)
-	// Fresh connections for the held uploads: the shared client's idle ones may be half-closed by
-	// the server already.
-	heldClient := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	for range uploadsPerUser {
-		pr, pw := io.Pipe()
-		held = append(held, pw)
-		mw := multipart.NewWriter(pw)
-		req, _ := http.NewRequest(http.MethodPost, baseURL+"/douyin/publish/action/", pr)
-		req.Header.Set("Content-Type", mw.FormDataContentType())
-		go func() {
-			resp, err := heldClient.Do(req)
-			if err == nil {
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				err = fmt.Errorf("held upload answered HTTP %d: %s", resp.StatusCode, b)
-			}
-			done <- err
-		}()
-		// The token comes first, then the video starts and never ends: the upload holds its slot.
-		// (More than the client's 4 KiB buffer, so that the token reaches the server.)
-		go func() {
-			_ = mw.WriteField("token", a.Token)
-			part, _ := mw.CreateFormFile("data", "clip.mp4")
-			_, _ = part.Write(make([]byte, 64<<10))
-		}()
-	}
-	clip := testClip(t)
-	// Let the held uploads reach the server first (see the note on issue 9: without this pause,
-	// uploads started at once kept succeeding for 10 s, which is not understood yet).
-	time.Sleep(time.Second)
-	eventually(t, 10*time.Second, func() (bool, string) {
-		r := upload(t, a.Token, "one too many", clip)
-		if r.HTTPStatus != http.StatusTooManyRequests {
-			held := ""
-			select {
-			case err := <-done:
-				held = err.Error()
-			default:
-			}
-			return false, fmt.Sprintf("one upload too many answered HTTP %d: %s (held: %s)", r.HTTPStatus, r.Raw, held)
-		}
-		r.expect(t, http.StatusTooManyRequests, 40008)
-		if r.Header.Get("Retry-After") == "" {
-			t.Fatalf("a refused upload says no Retry-After: %v", r.Header)
-		}
-		return true, ""
-	})
-	for _, pw := range held {
-		pw.CloseWithError(errors.New("client gave up"))
-	}
-	for range held {
-		<-done
-	}
-	eventually(t, 10*time.Second, func() (bool, string) {
-		r := upload(t, a.Token, "after", testClip(t))
-		return r.HTTPStatus == 200 && r.code(t) == 0, fmt.Sprintf("an upload after the others ended: HTTP %d %s", r.HTTPStatus, r.Raw)
-	})
 }
