@@ -4,6 +4,9 @@ package e2e
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -79,4 +82,55 @@ func TestUploadParametersInTheQueryString(t *testing.T) {
 	if list := publishList(t, a, a.ID); len(list) != 1 || list[0].Title != "query title" {
 		t.Fatalf("publish list after a query-string upload: %+v", list)
 	}
+}
+
+// One user may have uploadsPerUser uploads in progress (MAX_UPLOADS_PER_USER); beyond that an
+// upload is refused with 429 and a time to retry, and the slots come back when the uploads end.
+func TestConcurrentUploadsOfOneUserAreCapped(t *testing.T) {
+	a := register(t, "capped")
+	var held []*io.PipeWriter
+	defer func() {
+		for _, pw := range held {
+			pw.CloseWithError(errors.New("test over"))
+		}
+	}()
+	heldClient := &http.Client{}
+	for range uploadsPerUser {
+		pr, pw := io.Pipe()
+		held = append(held, pw)
+		mw := multipart.NewWriter(pw)
+		req, _ := http.NewRequest(http.MethodPost, baseURL+"/douyin/publish/action/", pr)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		go func() {
+			if resp, err := heldClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}()
+		// The token comes first, then the video starts and never ends: the upload holds its slot.
+		// (More than the client's 4 KiB buffer, so that the token reaches the server.)
+		go func() {
+			_ = mw.WriteField("token", a.Token)
+			part, _ := mw.CreateFormFile("data", "clip.mp4")
+			_, _ = part.Write(make([]byte, 64<<10))
+		}()
+	}
+	// The probe's token is checked (and its slot taken) before its title, which is refused: it
+	// answers 429 while the user's slots are full and 10005 otherwise, and holds no slot after.
+	probe := func() reply { return upload(t, a.Token, "refused\x00title", nil) }
+	eventually(t, 20*time.Second, func() (bool, string) {
+		r := probe()
+		return r.HTTPStatus == http.StatusTooManyRequests, fmt.Sprintf("with %d uploads held open: HTTP %d %s", uploadsPerUser, r.HTTPStatus, r.Raw)
+	})
+	r := probe().expect(t, http.StatusTooManyRequests, 40008)
+	if r.Header.Get("Retry-After") == "" {
+		t.Fatalf("a refused upload says no Retry-After: %v", r.Header)
+	}
+	for _, pw := range held {
+		pw.CloseWithError(errors.New("client gave up"))
+	}
+	held = nil
+	eventually(t, 20*time.Second, func() (bool, string) {
+		r := probe()
+		return r.code(t) == 10005, fmt.Sprintf("after the held uploads ended: HTTP %d %s", r.HTTPStatus, r.Raw)
+	})
 }
