@@ -50,6 +50,7 @@ func endpoint(tokens *auth.Tokens, need access, act action, reply shape) http.Ha
 	})
 }
 
+// serve parses the parameters, finds the viewer and runs the action.
 func serve(tokens *auth.Tokens, need access, act action, r *http.Request, w http.ResponseWriter) (any, error) {
 	if err := params.Parse(w, r); err != nil {
 		return nil, err

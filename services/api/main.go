@@ -92,8 +92,13 @@ func run(ctx context.Context, getenv server.Getenv) error {
 			publicBaseURL: publicBase,
 			mediaBaseURL:  strings.TrimRight(getenv.Or("PUBLIC_MEDIA_BASE_URL", publicBase+"/media"), "/"),
 		},
-		publisher: &publisher{tokens: tokens, publish: publish, maxBytes: maxUpload, tmpDir: getenv("UPLOAD_TMP_DIR"),
-			slots: newUploadSlots(int(maxUploads), int(maxUploadsPerUser))},
+		publisher: &publisher{
+			tokens:   tokens,
+			publish:  publish,
+			maxBytes: maxUpload,
+			tmpDir:   getenv("UPLOAD_TMP_DIR"),
+			slots:    newUploadSlots(int(maxUploads), int(maxUploadsPerUser)),
+		},
 		images:   defaultImages(),
 		mediaDir: getenv("MEDIA_DIR"),
 	})

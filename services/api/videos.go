@@ -348,8 +348,7 @@ func handleMedia(dir string) http.Handler {
 			return
 		}
 		// A video may be large: a slow player gets the time to read it.
-		_, write := publishapi.UploadDeadlines(info.Size())
-		server.Extend(w, 0, write)
+		server.Extend(w, 0, publishapi.TransferTime(info.Size()))
 		// Keys are unique and never rewritten, so the files can be cached for good.
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		http.ServeFile(w, r, path)

@@ -101,18 +101,23 @@ func (c *Client) ByAuthor(ctx context.Context, authorID int64) ([]Video, error) 
 // and the publish service read the same variable, so they agree.
 const DefaultMaxUploadBytes = 64 << 20
 
-// minUploadRate is the slowest upload waited for (bytes a second); uploadProcessing bounds the
+// minUploadRate is the slowest transfer waited for (bytes a second); uploadProcessing bounds the
 // checks, the cover and the storage of one video.
 const (
 	minUploadRate    = 128 << 10
 	uploadProcessing = 5 * time.Minute
 )
 
-// UploadDeadlines are how long an upload of up to maxBytes may take to arrive (at
-// minUploadRate, and at least a minute) and to be answered (that plus its processing): the
-// servers' default deadlines are for small requests.
+// TransferTime is how long a client may take to send or receive size bytes: at minUploadRate,
+// and at least a minute. The servers' default deadlines are for small requests.
+func TransferTime(size int64) time.Duration {
+	return max(time.Minute, time.Duration(size/minUploadRate)*time.Second)
+}
+
+// UploadDeadlines are how long an upload of up to maxBytes may take to arrive, and to be
+// answered (its arrival plus its processing).
 func UploadDeadlines(maxBytes int64) (read, write time.Duration) {
-	read = max(time.Minute, time.Duration(maxBytes/minUploadRate)*time.Second)
+	read = TransferTime(maxBytes)
 	return read, read + uploadProcessing
 }
 

@@ -34,21 +34,17 @@ const (
 // ids) that follower follows: is_follow of a page of users costs one small key per bucket of
 // ids on the page, however many users the viewer follows.
 func FollowsShardKey(follower, target int64) string {
-	return "relation:follows-" + strconv.FormatInt(follower, 10) + "-" + strconv.FormatInt(target/lww.BucketSize, 10)
+	return lww.BucketKey(followsShardPrefix(follower), target)
 }
 
 // FollowsShardKeys names the shards that hold whether follower follows each of targets, without
 // repeats.
 func FollowsShardKeys(follower int64, targets []int64) []string {
-	seen := map[string]bool{}
-	var keys []string
-	for _, t := range targets {
-		if k := FollowsShardKey(follower, t); !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
-		}
-	}
-	return keys
+	return lww.BucketKeys(followsShardPrefix(follower), targets)
+}
+
+func followsShardPrefix(follower int64) string {
+	return "relation:follows-" + strconv.FormatInt(follower, 10)
 }
 
 // TopicRelationChanged carries a Changed for every follow and unfollow.
