@@ -16,8 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lib/pq"
-
 	"github.com/doutok/doutok/tools/devstack"
 )
 
@@ -136,7 +134,7 @@ func (h *harness) seed(ctx context.Context) error {
 			}
 		}
 	}
-	db, err := sql.Open("postgres", h.cfg.DatabaseURL())
+	db, err := sql.Open("pgx", h.cfg.DatabaseURL())
 	if err != nil {
 		return err
 	}
@@ -164,7 +162,7 @@ func (h *harness) seed(ctx context.Context) error {
 	}{
 		{`INSERT INTO feed.authors (author_id, name, signature, avatar, background_image)
 			SELECT id, username, signature, avatar, background_image FROM accounts.accounts WHERE id = ANY($1)
-			ON CONFLICT (author_id) DO NOTHING`, []any{pq.Array(authors)}},
+			ON CONFLICT (author_id) DO NOTHING`, []any{authors}},
 		{`WITH v AS (
 			INSERT INTO publish.videos (author_id, title, play_key, cover_key, published_at)
 			SELECT ($1::bigint[])[1 + g % array_length($1::bigint[], 1)], 'bench video ' || g,
@@ -174,7 +172,7 @@ func (h *harness) seed(ctx context.Context) error {
 			RETURNING id, author_id, title, play_key, cover_key, published_at)
 		  INSERT INTO feed.timeline (video_id, author_id, title, play_key, cover_key, published_at)
 		  SELECT id, author_id, title, play_key, cover_key, published_at FROM v`,
-			[]any{pq.Array(authors), playKey, coverKey, seedVideos}},
+			[]any{authors, playKey, coverKey, seedVideos}},
 		{`UPDATE feed.authors a SET work_count = (SELECT count(*) FROM feed.timeline t WHERE t.author_id = a.author_id)`, nil},
 		{`UPDATE feed.timeline_version SET version = version + 1, newest = (SELECT max(published_at) FROM feed.timeline)`, nil},
 	}

@@ -83,7 +83,7 @@ func (h *harness) api(method, pathAndQuery string, out any) error {
 
 // videoRange returns the smallest and largest video id.
 func (h *harness) videoRange(ctx context.Context) (int64, int64, error) {
-	db, err := sql.Open("postgres", h.cfg.DatabaseURL())
+	db, err := sql.Open("pgx", h.cfg.DatabaseURL())
 	if err != nil {
 		return 0, 0, err
 	}

@@ -7,8 +7,6 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/lib/pq"
-
 	"github.com/doutok/doutok/services/internal/commentapi"
 	"github.com/doutok/doutok/services/internal/pgdb"
 )
@@ -77,7 +75,7 @@ func (s *store) comment(ctx context.Context, id int64) (commentapi.Comment, bool
 }
 
 func (s *store) counts(ctx context.Context, videoIDs []int64) (map[int64]int64, error) {
-	found, err := pgdb.CountsByID(ctx, s.db, selectCounts, pq.Array(videoIDs))
+	found, err := pgdb.CountsByID(ctx, s.db, selectCounts, videoIDs)
 	if err != nil {
 		return nil, err
 	}

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"embed"
 
-	"github.com/lib/pq"
-
 	"github.com/doutok/doutok/services/internal/envelope"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/lww"
@@ -46,13 +44,13 @@ func (s *store) save(ctx context.Context, batch []favoriteapi.Changed) error {
 // summary answers from persisted likes only: the fallback when the state store is down.
 func (s *store) summary(ctx context.Context, req favoriteapi.SummaryRequest) (favoriteapi.SummaryReply, error) {
 	reply := favoriteapi.SummaryReply{Status: envelope.Success, Videos: map[int64]favoriteapi.VideoLikes{}, Users: map[int64]favoriteapi.UserLikes{}}
-	videoCounts, err := pgdb.CountsByID(ctx, s.db, selectVideoCounts, pq.Array(req.VideoIDs))
+	videoCounts, err := pgdb.CountsByID(ctx, s.db, selectVideoCounts, req.VideoIDs)
 	if err != nil {
 		return reply, err
 	}
 	liked := map[int64]bool{}
 	if req.Viewer > 0 {
-		ids, err := pgdb.IDs(ctx, s.db, selectViewerLikes, req.Viewer, pq.Array(req.VideoIDs))
+		ids, err := pgdb.IDs(ctx, s.db, selectViewerLikes, req.Viewer, req.VideoIDs)
 		if err != nil {
 			return reply, err
 		}
@@ -63,11 +61,11 @@ func (s *store) summary(ctx context.Context, req favoriteapi.SummaryRequest) (fa
 	for _, id := range req.VideoIDs {
 		reply.Videos[id] = favoriteapi.VideoLikes{Count: videoCounts[id], LikedByView: liked[id]}
 	}
-	userCounts, err := pgdb.CountsByID(ctx, s.db, selectUserCounts, pq.Array(req.UserIDs))
+	userCounts, err := pgdb.CountsByID(ctx, s.db, selectUserCounts, req.UserIDs)
 	if err != nil {
 		return reply, err
 	}
-	totals, err := pgdb.CountsByID(ctx, s.db, selectAuthorTotal, pq.Array(req.UserIDs))
+	totals, err := pgdb.CountsByID(ctx, s.db, selectAuthorTotal, req.UserIDs)
 	if err != nil {
 		return reply, err
 	}

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"slices"
 
-	"github.com/lib/pq"
-
 	"github.com/doutok/doutok/services/internal/messageapi"
 	"github.com/doutok/doutok/services/internal/pgdb"
 )
@@ -95,7 +93,7 @@ func (s *store) inbox(ctx context.Context, user int64) ([]messageapi.Message, er
 
 // latest returns the newest persisted message between viewer and each peer that has one.
 func (s *store) latest(ctx context.Context, viewer int64, peers []int64) ([]messageapi.Message, error) {
-	return pgdb.All(ctx, s.db, scanMessage, selectLatest, viewer, pq.Array(peers))
+	return pgdb.All(ctx, s.db, scanMessage, selectLatest, viewer, peers)
 }
 
 func scanMessage(rows *sql.Rows) (messageapi.Message, error) {

@@ -6,8 +6,6 @@ import (
 	"embed"
 	"fmt"
 
-	"github.com/lib/pq"
-
 	"github.com/doutok/doutok/services/internal/pgdb"
 	"github.com/doutok/doutok/services/internal/publishapi"
 )
@@ -58,7 +56,7 @@ func (s *store) byAuthor(ctx context.Context, authorID int64) ([]publishapi.Vide
 }
 
 func (s *store) byIDs(ctx context.Context, ids []int64) ([]publishapi.Video, error) {
-	return s.videos(ctx, selectByIDs, pq.Array(ids))
+	return s.videos(ctx, selectByIDs, ids)
 }
 
 // videos runs a query that selects whole videos.
@@ -75,7 +73,7 @@ func (s *store) videos(ctx context.Context, query string, args ...any) ([]publis
 }
 
 func (s *store) workCounts(ctx context.Context, authorIDs []int64) (map[int64]int64, error) {
-	counts, err := pgdb.CountsByID(ctx, s.db, selectWorkCounts, pq.Array(authorIDs))
+	counts, err := pgdb.CountsByID(ctx, s.db, selectWorkCounts, authorIDs)
 	if err != nil {
 		return nil, fmt.Errorf("select work counts: %w", err)
 	}

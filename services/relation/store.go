@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"embed"
 
-	"github.com/lib/pq"
-
 	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/pgdb"
 	"github.com/doutok/doutok/services/internal/relationapi"
@@ -49,17 +47,17 @@ func (s *store) save(ctx context.Context, batch []relationapi.Changed) error {
 
 // summary answers from persisted follows only: the fallback when the state store is down.
 func (s *store) summary(ctx context.Context, req relationapi.SummaryRequest) (map[int64]relationapi.UserFollows, error) {
-	follows, err := pgdb.CountsByID(ctx, s.db, selectFollowCounts, pq.Array(req.UserIDs))
+	follows, err := pgdb.CountsByID(ctx, s.db, selectFollowCounts, req.UserIDs)
 	if err != nil {
 		return nil, err
 	}
-	followers, err := pgdb.CountsByID(ctx, s.db, selectFollowerCounts, pq.Array(req.UserIDs))
+	followers, err := pgdb.CountsByID(ctx, s.db, selectFollowerCounts, req.UserIDs)
 	if err != nil {
 		return nil, err
 	}
 	followed := map[int64]bool{}
 	if req.Viewer > 0 {
-		ids, err := pgdb.IDs(ctx, s.db, selectViewerFollows, req.Viewer, pq.Array(req.UserIDs))
+		ids, err := pgdb.IDs(ctx, s.db, selectViewerFollows, req.Viewer, req.UserIDs)
 		if err != nil {
 			return nil, err
 		}

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/lib/pq"
-
 	"github.com/doutok/doutok/services/internal/pgdb"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
@@ -56,7 +54,7 @@ func (s *store) profiles(ctx context.Context, ids []int64) ([]userapi.Profile, e
 		var p userapi.Profile
 		err := rows.Scan(&p.ID, &p.Name, &p.Signature, &p.Avatar, &p.BackgroundImage)
 		return p, err
-	}, selectProfiles, pq.Array(ids))
+	}, selectProfiles, ids)
 	if err != nil {
 		return nil, fmt.Errorf("select profiles: %w", err)
 	}

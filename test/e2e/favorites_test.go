@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	_ "github.com/lib/pq"
+	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 func like(t *testing.T, a account, videoID int64, actionType int) reply {
@@ -195,7 +195,7 @@ func TestFavoriteListIsMostRecentlyLikedFirst(t *testing.T) {
 
 func openDB(t *testing.T) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("postgres", stackCf.DatabaseURL())
+	db, err := sql.Open("pgx", stackCf.DatabaseURL())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/lib/pq"
 )
 
 // userJSON is a User object as the API sends it.
@@ -642,7 +640,7 @@ func TestConcurrentFollowStormIsExact(t *testing.T) {
 		targetIDs[i] = target.ID
 	}
 	eventually(t, 90*time.Second, func() (bool, string) {
-		rows, err := db.Query(`SELECT follower_id, followee_id FROM relation.follows WHERE followee_id = ANY($1) AND following`, pq.Array(targetIDs))
+		rows, err := db.Query(`SELECT follower_id, followee_id FROM relation.follows WHERE followee_id = ANY($1) AND following`, targetIDs)
 		if err != nil {
 			t.Fatal(err)
 		}

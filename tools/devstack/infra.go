@@ -17,7 +17,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lib/pq"
+	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 )
 
 // Database is the name of the project's database; each service owns one schema inside it.
@@ -132,7 +133,7 @@ func (s *Stack) startPostgres(ctx context.Context) error {
 
 // createDatabase waits for the server and creates the project database when it is missing.
 func (s *Stack) createDatabase(ctx context.Context) error {
-	admin, err := sql.Open("postgres", s.cfg.databaseURL("postgres"))
+	admin, err := sql.Open("pgx", s.cfg.databaseURL("postgres"))
 	if err != nil {
 		return err
 	}
@@ -145,7 +146,7 @@ func (s *Stack) createDatabase(ctx context.Context) error {
 		return err
 	}
 	if !exists {
-		if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(Database)); err != nil {
+		if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+pgx.Identifier{Database}.Sanitize()); err != nil {
 			return fmt.Errorf("create database: %w", err)
 		}
 	}

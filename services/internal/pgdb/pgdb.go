@@ -13,9 +13,22 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lib/pq"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+)
+
+// Time limits of every connection, unless DATABASE_URL sets its own. A connection attempt to a
+// server that accepts but never answers gives up after connectTimeout, and the server ends any
+// statement running longer than statementTimeout. Requests also carry their own deadlines: the
+// pgx driver ends a query whose context ends even when the server is hung (it sets a deadline on
+// the socket rather than asking the server to cancel, which a hung server never does).
+const (
+	connectTimeout   = "3"     // seconds
+	statementTimeout = "30000" // milliseconds: the longest legitimate statement is a restore's scan
+	idleInTxTimeout  = "60000" // milliseconds: a transaction left open by a hung client
 )
 
 // Open connects to databaseURL with the search path set to schema (created if missing), waits up
@@ -29,8 +42,17 @@ func Open(ctx context.Context, databaseURL, schema string, fsys fs.FS) (*sql.DB,
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
+	for name, value := range map[string]string{
+		"connect_timeout":                     connectTimeout,
+		"statement_timeout":                   statementTimeout,
+		"idle_in_transaction_session_timeout": idleInTxTimeout,
+	} {
+		if !q.Has(name) {
+			q.Set(name, value)
+		}
+	}
 	u.RawQuery = q.Encode()
-	db, err := sql.Open("postgres", u.String())
+	db, err := sql.Open("pgx", u.String())
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -49,7 +71,7 @@ func migrate(ctx context.Context, db *sql.DB, schema string, fsys fs.FS) error {
 	if err := waitReady(ctx, db); err != nil {
 		return err
 	}
-	if _, err := db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+pq.QuoteIdentifier(schema)); err != nil {
+	if _, err := db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
 		// Two replicas starting at once may race on CREATE SCHEMA; the loser sees a unique violation.
 		if !IsUniqueViolation(err) {
 			return fmt.Errorf("create schema %s: %w", schema, err)
@@ -91,16 +113,16 @@ func waitReady(ctx context.Context, db *sql.DB) error {
 
 // IsUniqueViolation reports whether err is PostgreSQL's unique_violation.
 func IsUniqueViolation(err error) bool {
-	var pqErr *pq.Error
-	return errors.As(err, &pqErr) && pqErr.Code == "23505"
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
 }
 
 // IsDataError reports whether err is PostgreSQL refusing the data itself: a data exception (class
 // 22, such as a NUL in text) or an integrity constraint violation (class 23). Sending the same
 // data again can never succeed.
 func IsDataError(err error) bool {
-	var pqErr *pq.Error
-	return errors.As(err, &pqErr) && (pqErr.Code.Class() == "22" || pqErr.Code.Class() == "23")
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23"))
 }
 
 // CountsByID runs a query that selects (id, count) rows and returns them as a map.

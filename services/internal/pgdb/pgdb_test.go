@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/lib/pq"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 func TestIsDataErrorKnowsTheDataFromTheDatabase(t *testing.T) {
-	for code, want := range map[pq.ErrorCode]bool{
+	for code, want := range map[string]bool{
 		"22021": true,  // character_not_in_repertoire: a NUL in text
 		"22P02": true,  // invalid_text_representation
 		"23505": true,  // unique_violation
@@ -17,7 +17,7 @@ func TestIsDataErrorKnowsTheDataFromTheDatabase(t *testing.T) {
 		"57P01": false, // admin_shutdown
 		"40001": false, // serialization_failure
 	} {
-		err := fmt.Errorf("save: %w", &pq.Error{Code: code})
+		err := fmt.Errorf("save: %w", &pgconn.PgError{Code: code})
 		if IsDataError(err) != want {
 			t.Errorf("IsDataError(%s) = %v, want %v", code, !want, want)
 		}
