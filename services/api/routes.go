@@ -37,6 +37,7 @@ type deps struct {
 	publisher *publisher
 	images    map[string][]byte
 	mediaDir  string // local media folder served under /media/, empty when media is served elsewhere
+	gate      *startupGate
 }
 
 // newServer lists every public route of the gateway: the 16 mobile endpoints, health, the default
@@ -65,6 +66,7 @@ func newServer(d deps) http.Handler {
 	route(post, "/douyin/message/action", endpoint(d.tokens, required, handleMessageAction(d.messages), statusReply{}))
 
 	route(get, server.HealthPath, server.Healthz())
+	route(get, server.ReadyPath, d.gate.readyz())
 	route(get, "/healthz/feed", endpoint(d.tokens, public, handleFeedPing(d.feed), statusReply{}))
 	r.PathPrefix("/static/").Methods(get, http.MethodHead).Handler(handleStatic(d.images))
 	if d.mediaDir != "" {
@@ -72,7 +74,7 @@ func newServer(d deps) http.Handler {
 	}
 
 	server.UseEnvelopeFallbacks(r)
-	return logging.Middleware(d.log)(boundedRequest(withoutTrailingSlash(r)))
+	return logging.Middleware(d.log)(d.gate.guard(boundedRequest(withoutTrailingSlash(r))))
 }
 
 // Bounds of a request's query string and headers: far above what any client sends, far below

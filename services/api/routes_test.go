@@ -18,7 +18,31 @@ func testServer(t *testing.T) (http.Handler, *auth.Tokens) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newServer(deps{log: zap.NewNop(), tokens: tokens, images: defaultImages()}), tokens
+	open := &startupGate{}
+	open.open.Store(true)
+	return newServer(deps{log: zap.NewNop(), tokens: tokens, images: defaultImages(), gate: open}), tokens
+}
+
+func TestTheGatewayRefusesTrafficUntilItsServicesAreReady(t *testing.T) {
+	tokens, err := auth.NewTokens([]byte(strings.Repeat("k", auth.MinKeyBytes)), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := &startupGate{}
+	h := newServer(deps{log: zap.NewNop(), tokens: tokens, images: defaultImages(), gate: gate})
+	for path, want := range map[string]int{"/douyin/feed": 503, "/readyz": 503, "/healthz": 200} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != want || (want == 503 && (rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), `"status_code":50002`))) {
+			t.Errorf("%s before the services are ready: HTTP %d %s, want %d", path, rec.Code, rec.Body, want)
+		}
+	}
+	gate.open.Store(true)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if rec.Code != 200 {
+		t.Errorf("/readyz once ready: HTTP %d", rec.Code)
+	}
 }
 
 func TestRoutesAnswerWithAndWithoutTrailingSlash(t *testing.T) {

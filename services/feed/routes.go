@@ -25,5 +25,6 @@ func newServer(log *zap.Logger, appToken string, t *timeline) http.Handler {
 	)).Methods(http.MethodGet)
 	r.Handle(routeVideoPublished, onVideoPublished(t)).Methods(http.MethodPost)
 	r.Handle(server.HealthPath, server.Healthz()).Methods(http.MethodGet)
+	r.Handle(server.ReadyPath, server.Readyz(t.store.db)).Methods(http.MethodGet)
 	return server.Internal(log, appToken, r)
 }

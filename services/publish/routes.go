@@ -20,5 +20,6 @@ func newServer(log *zap.Logger, appToken string, st *store, up *uploader) http.H
 	r.Handle("/"+publishapi.MethodByIDs, server.Method(byIDs(st))).Methods(http.MethodPost)
 	r.Handle("/dapr/subscribe", events.ListHandler()).Methods(http.MethodGet)
 	r.Handle(server.HealthPath, server.Healthz()).Methods(http.MethodGet)
+	r.Handle(server.ReadyPath, server.Readyz(st.db)).Methods(http.MethodGet)
 	return server.Internal(log, appToken, r)
 }

@@ -18,5 +18,6 @@ func newServer(log *zap.Logger, appToken string, st *store) http.Handler {
 	r.Handle("/"+userapi.MethodLogin, server.Method(login(st))).Methods(http.MethodPost)
 	r.Handle("/"+userapi.MethodProfiles, server.Method(profiles(st))).Methods(http.MethodPost)
 	r.Handle(server.HealthPath, server.Healthz()).Methods(http.MethodGet)
+	r.Handle(server.ReadyPath, server.Readyz(st.db)).Methods(http.MethodGet)
 	return server.Internal(log, appToken, r)
 }

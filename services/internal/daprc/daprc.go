@@ -20,6 +20,7 @@ import (
 	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/envelope"
 	"github.com/doutok/doutok/services/internal/logging"
+	"github.com/doutok/doutok/services/internal/server"
 )
 
 // Component names, the same in every environment.
@@ -132,6 +133,27 @@ func (c *Client) InvokeStream(ctx context.Context, app, method, contentType stri
 			return apperr.Wrap(apperr.Unavailable, fmt.Errorf("invoke %s/%s: HTTP %d", app, method, resp.StatusCode))
 		}
 		return err
+	}
+	return nil
+}
+
+// Ready asks app, through the sidecars, whether it is ready (its server.ReadyPath route). The
+// answer proves more than the app's own health: the caller's sidecar resolves the app, and the
+// app's sidecar has found the app healthy and forwards calls to it.
+func (c *Client) Ready(ctx context.Context, app string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.httpBase+server.ReadyPath, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("dapr-app-id", app)
+	c.authorize(ctx, req)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", app, err)
+	}
+	defer resp.Body.Close()
+	if err := envelope.Read(resp.Body, nil); err != nil {
+		return fmt.Errorf("%s: HTTP %d: %w", app, resp.StatusCode, err)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ package server
 import (
 	"context"
 	"crypto/subtle"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -140,6 +141,25 @@ func Serve(ctx context.Context, log *zap.Logger, addr string, handler http.Handl
 		return err
 	}
 	return nil
+}
+
+// ReadyPath is the readiness route: the service can do its work. Callers reach it by service
+// invocation (the gateway, before it takes traffic), which also proves that the service's sidecar
+// has found the app healthy and that its name resolves.
+const ReadyPath = "/readyz"
+
+// Readyz answers the success envelope while the service's database answers a ping within a
+// second, and Unavailable otherwise.
+func Readyz(db *sql.DB) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+		defer cancel()
+		if err := db.PingContext(ctx); err != nil {
+			envelope.Error(w, r, apperr.Wrap(apperr.Unavailable, fmt.Errorf("database: %w", err)))
+			return
+		}
+		envelope.OK(w, envelope.Success)
+	})
 }
 
 // Healthz answers the success envelope: the process is up and serving.
