@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/auth"
@@ -41,14 +43,29 @@ func (statusReply) failed(s envelope.Status) any { return s }
 // in the endpoint's shape, errors included.
 func endpoint(tokens *auth.Tokens, need access, act action, reply shape) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		r = r.WithContext(ctx)
 		resp, err := serve(tokens, need, act, r, w)
 		if err != nil {
+			if ctx.Err() != nil && apperr.From(err).Code == apperr.Internal {
+				// Whatever failed, it failed because a dependency did not answer in time.
+				err = apperr.Wrap(apperr.Unavailable, err)
+			}
 			envelope.ErrorAs(w, r, err, reply.failed)
 			return
 		}
 		envelope.OK(w, resp)
 	})
 }
+
+// requestTimeout bounds the work of one mobile request (uploads have their own deadlines): a
+// dependency that hangs turns into 503 with Retry-After within it, instead of a request that
+// never ends. Set once at start-up from REQUEST_TIMEOUT.
+var requestTimeout = DefaultRequestTimeout
+
+// DefaultRequestTimeout leaves a client with a 5 s budget room for the network.
+const DefaultRequestTimeout = 4 * time.Second
 
 // serve parses the parameters, finds the viewer and runs the action.
 func serve(tokens *auth.Tokens, need access, act action, r *http.Request, w http.ResponseWriter) (any, error) {

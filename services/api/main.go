@@ -72,6 +72,8 @@ func run(ctx context.Context, getenv server.Getenv) error {
 	if err != nil {
 		return fmt.Errorf("COMMENT_TIMEZONE: %w", err)
 	}
+	gate := &startupGate{}
+	go gate.waitForServices(ctx, log, sidecar, calledApps)
 	handler := newServer(deps{
 		log:       log,
 		tokens:    tokens,
@@ -101,7 +103,11 @@ func run(ctx context.Context, getenv server.Getenv) error {
 		},
 		images:   defaultImages(),
 		mediaDir: getenv("MEDIA_DIR"),
+		gate:     gate,
 	})
+	if requestTimeout, err = time.ParseDuration(getenv.Or("REQUEST_TIMEOUT", DefaultRequestTimeout.String())); err != nil || requestTimeout <= 0 {
+		return fmt.Errorf("REQUEST_TIMEOUT must be a positive Go duration")
+	}
 	limits := server.DefaultTimeouts
 	for name, d := range map[string]*time.Duration{"READ_HEADER_TIMEOUT": &limits.ReadHeader, "READ_TIMEOUT": &limits.Read} {
 		if v := getenv(name); v != "" {

@@ -7,6 +7,7 @@
 package apperr
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -134,11 +135,15 @@ func Wrap(code Code, cause error) *Error {
 	return &Error{Code: code, Message: Catalogue[code].Message, cause: cause}
 }
 
-// From returns the application error inside err, or an Internal error wrapping it.
+// From returns the application error inside err, or an error wrapping it: Unavailable for a
+// deadline that ran out (a dependency too slow to answer), Internal for anything else.
 func From(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return Wrap(Unavailable, err)
 	}
 	return Wrap(Internal, err)
 }

@@ -23,6 +23,9 @@ type Status struct {
 // Success is the status of a successful response.
 var Success = Status{StatusCode: apperr.OK, StatusMsg: "success"}
 
+// RetryAfterUnavailable is the Retry-After (seconds) of a 503 answer that does not set its own.
+const RetryAfterUnavailable = "2"
+
 // ContentType is the content type of every response.
 const ContentType = "application/json; charset=utf-8"
 
@@ -67,6 +70,10 @@ func ErrorAs(w http.ResponseWriter, r *http.Request, err error, shape func(Statu
 	status := apperr.HTTPStatus(appErr.Code)
 	if status >= http.StatusInternalServerError {
 		logging.FromContext(r.Context()).Error("request failed", zap.Error(err))
+	}
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		// Unavailable is passing (a dependency down or too slow): tell clients when to try again.
+		w.Header().Set("Retry-After", RetryAfterUnavailable)
 	}
 	Write(w, status, shape(statusOf(appErr)))
 }

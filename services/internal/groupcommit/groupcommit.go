@@ -22,6 +22,10 @@ const (
 	maxWait  = 5 * time.Millisecond
 )
 
+// saveTimeout bounds one save: a hung database fails the batch (the broker delivers it again
+// later) instead of holding every delivery in it, and the loop, forever.
+const saveTimeout = 20 * time.Second
+
 type request[T any] struct {
 	item T
 	done chan error
@@ -88,7 +92,7 @@ func (c *Committer[T]) Run(ctx context.Context) {
 		for i, req := range batch {
 			items[i] = req.item
 		}
-		err := c.save(ctx, items)
+		err := c.saveWithin(ctx, items)
 		if err != nil && c.refuses(err) {
 			c.log.Warn("a batch failed on its data: saving its items one by one", zap.Int("items", len(items)), zap.Error(err))
 			for _, req := range batch {
@@ -107,10 +111,16 @@ func (c *Committer[T]) Run(ctx context.Context) {
 
 // saveAlone saves one item of a batch that failed on its data.
 func (c *Committer[T]) saveAlone(ctx context.Context, item T) error {
-	err := c.save(ctx, []T{item})
+	err := c.saveWithin(ctx, []T{item})
 	if err != nil && c.refuses(err) {
 		c.log.Error("an item is refused by the database", zap.Error(err))
 		return fmt.Errorf("%w: %w", ErrRefused, err)
 	}
 	return err
+}
+
+func (c *Committer[T]) saveWithin(ctx context.Context, items []T) error {
+	ctx, cancel := context.WithTimeout(ctx, saveTimeout)
+	defer cancel()
+	return c.save(ctx, items)
 }
