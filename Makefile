@@ -7,13 +7,16 @@ DAPR_VERSION := $(shell awk '$$1 == "github.com/dapr/dapr" { print $$2; exit }' 
 BIN   := $(CURDIR)/.cache/bin
 DAPRD := $(BIN)/daprd-$(DAPR_VERSION)
 
-.PHONY: run stop test unit e2e bench deps daprd build vet clean
+.PHONY: run stop replay-dead-letters test unit e2e bench deps daprd build vet clean
 
 run: deps daprd build ## Run the whole system on http://localhost:8080 (Ctrl-C stops it)
 	DAPRD=$(DAPRD) $(BIN)/devstack run
 
 stop: ## Stop a running `make run`
 	@if [ -x $(BIN)/devstack ]; then $(BIN)/devstack stop; else echo "nothing running"; fi
+
+replay-dead-letters: ## Publish the events the services kept as dead letters again (stack running)
+	$(BIN)/devstack replay-dead-letters
 
 test: deps daprd build vet unit e2e ## Unit tests, then end-to-end tests against a real stack
 

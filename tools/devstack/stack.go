@@ -30,6 +30,9 @@ type Service struct {
 	// Public services listen on the public port and get no app port for their sidecar; the
 	// others listen on loopback and take calls only from their sidecar.
 	Public bool
+	// DeadLetters: the service keeps the dead letters of its topic and replays them on request
+	// (services/internal/delayed).
+	DeadLetters bool
 }
 
 // Services are the apps of the system, in start order.
@@ -37,10 +40,10 @@ var Services = []Service{
 	{Name: "user"},
 	{Name: "publish"},
 	{Name: "feed"},
-	{Name: "favorite"},
-	{Name: "comment"},
-	{Name: "relation"},
-	{Name: "message"},
+	{Name: "favorite", DeadLetters: true},
+	{Name: "comment", DeadLetters: true},
+	{Name: "relation", DeadLetters: true},
+	{Name: "message", DeadLetters: true},
 	{Name: "api", Public: true},
 }
 
@@ -122,6 +125,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		byKey:    map[string]*proc{},
 	}
 	if err := s.checkPortsFree(); err != nil {
+		return nil, err
+	}
+	if err := s.writeAPIToken(); err != nil {
 		return nil, err
 	}
 	if err := s.bringUp(ctx); err != nil {
@@ -269,8 +275,9 @@ func (s *Stack) startSidecar(in instance) error {
 	return s.start(in.name+"-dapr", cmd, syscall.SIGTERM)
 }
 
-// waitHealthy waits until every sidecar and the gateway answer their health checks, and fails at
-// once if a process exits meanwhile.
+// waitHealthy waits until every sidecar answers its health check and the gateway is ready (it
+// takes traffic only once every service it calls is), and fails at once if a process exits
+// meanwhile.
 func (s *Stack) waitHealthy(ctx context.Context, timeout time.Duration) error {
 	healthy := func(url string) error {
 		if err := s.firstExit(); err != nil {
@@ -282,7 +289,7 @@ func (s *Stack) waitHealthy(ctx context.Context, timeout time.Duration) error {
 	for _, in := range s.cfg.instances() {
 		checks = append(checks, fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", s.cfg.PortsOf(in.slot).DaprHTTP))
 		if in.Public {
-			checks = append(checks, s.PublicURL()+"/healthz")
+			checks = append(checks, s.PublicURL()+"/readyz")
 		}
 	}
 	deadline := time.Now().Add(timeout)
@@ -522,8 +529,8 @@ func (s *Stack) daprdLogLevel() string {
 	return "error"
 }
 
-// Kill ends a named service or sidecar with SIGKILL, as a crash would ("favorite",
-// "favorite-dapr", …).
+// Kill ends a named process and its children with SIGKILL, as a crash would ("favorite",
+// "favorite-dapr", "postgres", "redis", …).
 func (s *Stack) Kill(name string) error {
 	s.mu.Lock()
 	p := s.byKey[name]
@@ -546,9 +553,36 @@ func (s *Stack) forget(name string) {
 	delete(s.byKey, name)
 }
 
-// Restart starts a killed service or sidecar again with its settings, and waits until its
-// sidecar reports healthy.
+// Pause stops a named process and its children with SIGSTOP: a hung dependency (a database
+// that accepts connections and never answers). Kill or Resume it afterwards.
+func (s *Stack) Pause(name string) error { return s.signal(name, syscall.SIGSTOP) }
+
+// Resume lets a paused process run again.
+func (s *Stack) Resume(name string) error { return s.signal(name, syscall.SIGCONT) }
+
+func (s *Stack) signal(name string, sig syscall.Signal) error {
+	s.mu.Lock()
+	p := s.byKey[name]
+	s.mu.Unlock()
+	if p == nil || p.exited() {
+		return fmt.Errorf("no running process %q", name)
+	}
+	return syscall.Kill(-p.cmd.Process.Pid, sig)
+}
+
+// Restart starts a killed service, sidecar, PostgreSQL ("postgres") or Redis ("redis") again with
+// its settings and data, and waits until it is usable: a service's sidecar reports healthy, the
+// database answers, every sidecar reaches Redis.
 func (s *Stack) Restart(ctx context.Context, name string) error {
+	switch name {
+	case "postgres":
+		return s.startPostgres(ctx)
+	case "redis":
+		if err := s.startRedis(ctx); err != nil {
+			return err
+		}
+		return s.waitSidecarsReachRedis(ctx, time.Minute)
+	}
 	for _, in := range s.cfg.instances() {
 		var err error
 		switch name {

@@ -43,6 +43,10 @@ func Start(ctx context.Context, name string, getenv server.Getenv, schema string
 	if err != nil {
 		return nil, err
 	}
+	if err := createDeadLetters(ctx, svc.DB); err != nil {
+		svc.Close()
+		return nil, err
+	}
 	return &Service{Service: svc, Name: name, Hot: lww.Open(ctx, svc.Sidecar.SDK(), daprc.StateStore, name)}, nil
 }
 
@@ -80,7 +84,11 @@ func Handler[E any](ctx context.Context, s *Service, r *mux.Router, c Consumer[E
 	batches := groupcommit.New(s.Log, c.Save, pgdb.IsDataError)
 	go batches.Run(ctx)
 	r.Handle(server.HealthPath, server.Healthz()).Methods(http.MethodGet)
-	r.Handle("/dapr/subscribe", events.ListHandler(events.Subscribe(c.Topic, c.Route))).Methods(http.MethodGet)
+	r.Handle(server.ReadyPath, server.Readyz(s.DB)).Methods(http.MethodGet)
+	r.Handle("/dapr/subscribe", events.ListHandler(events.Subscribe(c.Topic, c.Route),
+		events.Subscription{PubSubName: daprc.PubSub, Topic: events.DeadLetters(c.Topic), Route: deadRoute(c.Route)})).Methods(http.MethodGet)
+	r.Handle(deadRoute(c.Route), keepDeadLetter(s.DB, c.Topic)).Methods(http.MethodPost)
+	r.Handle(ReplayPath, replayDeadLetters(s)).Methods(http.MethodPost)
 	r.Handle(c.Route, events.Handler(func(ctx context.Context, e E) error {
 		if !c.Valid(e) {
 			return events.ErrPoison

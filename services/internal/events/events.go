@@ -37,10 +37,14 @@ type Subscription struct {
 	DeadLetterTopic string `json:"deadLetterTopic,omitempty"`
 }
 
-// Subscribe returns a subscription of topic delivered to route; poison events go to topic.dead.
+// Subscribe returns a subscription of topic delivered to route; poison events go to
+// DeadLetters(topic).
 func Subscribe(topic, route string) Subscription {
-	return Subscription{PubSubName: daprc.PubSub, Topic: topic, Route: route, DeadLetterTopic: topic + ".dead"}
+	return Subscription{PubSubName: daprc.PubSub, Topic: topic, Route: route, DeadLetterTopic: DeadLetters(topic)}
 }
+
+// DeadLetters names the dead-letter topic of topic.
+func DeadLetters(topic string) string { return topic + ".dead" }
 
 // ListHandler answers GET /dapr/subscribe.
 func ListHandler(subs ...Subscription) http.Handler {

@@ -2,6 +2,7 @@
 //
 //	devstack run    start everything, print the URL, stream logs; Ctrl-C stops it all
 //	devstack stop   stop a running `devstack run` started from this checkout
+//	devstack replay-dead-letters   publish the dead letters the services kept again
 //
 // Settings come from the environment; see the README's configuration table.
 package main
@@ -23,17 +24,16 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 2 || (os.Args[1] != "run" && os.Args[1] != "stop") {
-		fmt.Fprintln(os.Stderr, "usage: devstack run|stop")
+	commands := map[string]func() error{"run": run, "stop": stop, "replay-dead-letters": replayDeadLetters}
+	var command func() error
+	if len(os.Args) == 2 {
+		command = commands[os.Args[1]]
+	}
+	if command == nil {
+		fmt.Fprintln(os.Stderr, "usage: devstack run|stop|replay-dead-letters")
 		os.Exit(2)
 	}
-	var err error
-	if os.Args[1] == "run" {
-		err = run()
-	} else {
-		err = stop()
-	}
-	if err != nil {
+	if err := command(); err != nil {
 		fmt.Fprintln(os.Stderr, "devstack:", err)
 		os.Exit(1)
 	}
@@ -144,4 +144,19 @@ func stop() error {
 		}
 	}
 	return fmt.Errorf("devstack (pid %d) still running after 60 s", pid)
+}
+
+// replayDeadLetters publishes again what the running stack's services kept as dead letters.
+func replayDeadLetters() error {
+	cfg, err := config()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	replayed, err := devstack.ReplayDeadLetters(ctx, cfg)
+	for name, n := range replayed {
+		fmt.Printf("%s: %d dead letters published again\n", name, n)
+	}
+	return err
 }
