@@ -164,7 +164,7 @@ func handlePublish(p *publisher) http.Handler {
 		read, write := publishapi.UploadDeadlines(p.maxBytes)
 		server.Extend(w, read, write)
 		if err := p.serve(w, r); err != nil {
-			refusedUpload(w, err)
+			setRetryAfter(w, err)
 			envelope.Error(w, r, err)
 			return
 		}
