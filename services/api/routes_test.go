@@ -14,11 +14,21 @@ import (
 
 func testServer(t *testing.T) (http.Handler, *auth.Tokens) {
 	t.Helper()
+	limits, err := rateLimitsFrom(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testServerWith(t, limits)
+}
+
+// testServerWith is the gateway without its services, within the given rate limits.
+func testServerWith(t *testing.T, limits *rateLimits) (http.Handler, *auth.Tokens) {
+	t.Helper()
 	tokens, err := auth.NewTokens([]byte(strings.Repeat("k", auth.MinKeyBytes)), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newServer(deps{log: zap.NewNop(), tokens: tokens, images: defaultImages()}), tokens
+	return newServer(deps{log: zap.NewNop(), tokens: tokens, images: defaultImages(), limits: limits}), tokens
 }
 
 func TestRoutesAnswerWithAndWithoutTrailingSlash(t *testing.T) {
