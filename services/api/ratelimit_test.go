@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -316,4 +317,29 @@ func TestWritesPerUser(t *testing.T) {
 	if rec := write("/douyin/comment/action/", alice); rec.Code != 200 {
 		t.Fatalf("after the interval: HTTP %d %s", rec.Code, rec.Body)
 	}
+}
+
+// An upload spends a write of its user before the video is read.
+func TestUploadSpendsAWrite(t *testing.T) {
+	clock := t0
+	limits := testLimits(&clock, func(l *rateLimits) {
+		l.writesPerUser = newLimiter("writes", budget{burst: 1, every: time.Minute}, 100)
+	})
+	_, tokens := testServerWith(t, limits)
+	token, _ := tokens.Issue(7)
+	if err := limits.writesPerUser.take("7", clock); err != nil {
+		t.Fatal(err)
+	}
+	p := &publisher{tokens: tokens, maxBytes: 1 << 20, slots: newUploadSlots(8, 2), limits: limits}
+	var body strings.Builder
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("title", "t")
+	part, _ := mw.CreateFormFile("data", "clip.mp4")
+	_, _ = part.Write([]byte("not read"))
+	_ = mw.Close()
+	r := httptest.NewRequest(http.MethodPost, "/douyin/publish/action/?token="+token, strings.NewReader(body.String()))
+	r.Header.Set("Content-Type", mw.FormDataContentType())
+	rec := httptest.NewRecorder()
+	handlePublish(p).ServeHTTP(rec, r)
+	expectRefused(t, rec, "60", `"status_msg":"too many requests, retry later"}`)
 }
