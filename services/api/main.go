@@ -62,6 +62,10 @@ func run(ctx context.Context, getenv server.Getenv) error {
 	if err != nil {
 		return err
 	}
+	rates, err := rateLimitsFrom(getenv)
+	if err != nil {
+		return err
+	}
 	publicBase := strings.TrimRight(getenv.Or("PUBLIC_BASE_URL", "http://localhost:8080"), "/")
 	accounts := userapi.NewClient(sidecar)
 	publish := publishapi.NewClient(sidecar)
@@ -100,7 +104,9 @@ func run(ctx context.Context, getenv server.Getenv) error {
 			maxBytes: maxUpload,
 			tmpDir:   getenv("UPLOAD_TMP_DIR"),
 			slots:    newUploadSlots(int(maxUploads), int(maxUploadsPerUser)),
+			limits:   rates,
 		},
+		limits:   rates,
 		images:   defaultImages(),
 		mediaDir: getenv("MEDIA_DIR"),
 		gate:     gate,

@@ -35,6 +35,7 @@ type deps struct {
 	dates     commentDates
 	compose   *composer
 	publisher *publisher
+	limits    *rateLimits
 	images    map[string][]byte
 	mediaDir  string // local media folder served under /media/, empty when media is served elsewhere
 	gate      *startupGate
@@ -47,23 +48,24 @@ func newServer(d deps) http.Handler {
 	get, post := http.MethodGet, http.MethodPost
 	route := func(method, path string, h http.Handler) { r.Handle(path, h).Methods(method) }
 
-	// Each endpoint: its access, its action, and the shape of its reply (kept on errors too).
+	// Each endpoint: its access, its action (register, login and the writes within their rate
+	// limits; the upload spends its write itself), and the shape of its reply (kept on errors too).
 	route(get, "/douyin/feed", endpoint(d.tokens, optional, handleFeed(d.feed, d.compose, &newestPageCache{}), feedResponse{}))
-	route(post, "/douyin/user/register", endpoint(d.tokens, public, handleAccount(d.tokens, d.accounts.Register), accountResponse{}))
-	route(post, "/douyin/user/login", endpoint(d.tokens, public, handleAccount(d.tokens, d.accounts.Login), accountResponse{}))
+	route(post, "/douyin/user/register", endpoint(d.tokens, public, d.limits.register(handleAccount(d.tokens, d.accounts.Register)), accountResponse{}))
+	route(post, "/douyin/user/login", endpoint(d.tokens, public, d.limits.login(handleAccount(d.tokens, d.accounts.Login)), accountResponse{}))
 	route(get, "/douyin/user", endpoint(d.tokens, required, handleUserInfo(d.compose), userResponse{}))
 	route(post, "/douyin/publish/action", handlePublish(d.publisher))
 	route(get, "/douyin/publish/list", endpoint(d.tokens, required, handlePublishList(d.publish, d.compose), videoListResponse{}))
-	route(post, "/douyin/favorite/action", endpoint(d.tokens, required, handleFavoriteAction(d.favorites), statusReply{}))
+	route(post, "/douyin/favorite/action", endpoint(d.tokens, required, d.limits.write(handleFavoriteAction(d.favorites)), statusReply{}))
 	route(get, "/douyin/favorite/list", endpoint(d.tokens, required, handleFavoriteList(d.favorites, d.publish, d.compose), videoListResponse{}))
-	route(post, "/douyin/comment/action", endpoint(d.tokens, required, handleCommentAction(d.comments, d.compose, d.dates), commentResponse{}))
+	route(post, "/douyin/comment/action", endpoint(d.tokens, required, d.limits.write(handleCommentAction(d.comments, d.compose, d.dates)), commentResponse{}))
 	route(get, "/douyin/comment/list", endpoint(d.tokens, required, handleCommentList(d.comments, d.compose, d.dates), commentListResponse{}))
-	route(post, "/douyin/relation/action", endpoint(d.tokens, required, handleRelationAction(d.relations), statusReply{}))
+	route(post, "/douyin/relation/action", endpoint(d.tokens, required, d.limits.write(handleRelationAction(d.relations)), statusReply{}))
 	route(get, "/douyin/relation/follow/list", endpoint(d.tokens, required, handleUserList(d.relations, d.compose, relationapi.ListFollowing), userListResponse{}))
 	route(get, "/douyin/relation/follower/list", endpoint(d.tokens, required, handleUserList(d.relations, d.compose, relationapi.ListFollowers), userListResponse{}))
 	route(get, "/douyin/relation/friend/list", endpoint(d.tokens, required, handleFriendList(d.relations, d.messages, d.compose), friendListResponse{}))
 	route(get, "/douyin/message/chat", endpoint(d.tokens, required, handleChat(d.messages), chatResponse{}))
-	route(post, "/douyin/message/action", endpoint(d.tokens, required, handleMessageAction(d.messages), statusReply{}))
+	route(post, "/douyin/message/action", endpoint(d.tokens, required, d.limits.write(handleMessageAction(d.messages)), statusReply{}))
 
 	route(get, server.HealthPath, server.Healthz())
 	route(get, server.ReadyPath, d.gate.readyz())

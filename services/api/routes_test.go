@@ -14,13 +14,23 @@ import (
 
 func testServer(t *testing.T) (http.Handler, *auth.Tokens) {
 	t.Helper()
+	limits, err := rateLimitsFrom(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testServerWith(t, limits)
+}
+
+// testServerWith is the gateway without its services, within the given rate limits.
+func testServerWith(t *testing.T, limits *rateLimits) (http.Handler, *auth.Tokens) {
+	t.Helper()
 	tokens, err := auth.NewTokens([]byte(strings.Repeat("k", auth.MinKeyBytes)), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	open := &startupGate{}
 	open.open.Store(true)
-	return newServer(deps{log: zap.NewNop(), tokens: tokens, images: defaultImages(), gate: open}), tokens
+	return newServer(deps{log: zap.NewNop(), tokens: tokens, images: defaultImages(), limits: limits, gate: open}), tokens
 }
 
 func TestTheGatewayRefusesTrafficUntilItsServicesAreReady(t *testing.T) {
@@ -28,8 +38,12 @@ func TestTheGatewayRefusesTrafficUntilItsServicesAreReady(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	limits, err := rateLimitsFrom(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
 	gate := &startupGate{}
-	h := newServer(deps{log: zap.NewNop(), tokens: tokens, images: defaultImages(), gate: gate})
+	h := newServer(deps{log: zap.NewNop(), tokens: tokens, images: defaultImages(), limits: limits, gate: gate})
 	for path, want := range map[string]int{"/douyin/feed": 503, "/readyz": 503, "/healthz": 200} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))

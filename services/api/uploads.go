@@ -1,8 +1,6 @@
 package main
 
 import (
-	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -28,19 +26,19 @@ func newUploadSlots(maxTotal, maxPerUser int) *uploadSlots {
 }
 
 // take reserves a slot for an upload, and for its user once known (anonymous until then); it
-// answers UploadsBusy or TooManyUploads when the caps are reached.
+// answers UploadsBusy or TooManyUploads, with the time to retry, when the caps are reached.
 func (s *uploadSlots) take(user int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if user == anonymous {
 		if s.total >= s.maxTotal {
-			return apperr.New(apperr.UploadsBusy)
+			return &retryLater{apperr.New(apperr.UploadsBusy), retryUploadAfter}
 		}
 		s.total++
 		return nil
 	}
 	if s.perUser[user] >= s.maxPerUser {
-		return apperr.New(apperr.TooManyUploads)
+		return &retryLater{apperr.New(apperr.TooManyUploads), retryUploadAfter}
 	}
 	s.perUser[user]++
 	return nil
@@ -56,12 +54,5 @@ func (s *uploadSlots) give(user int64) {
 	}
 	if s.perUser[user]--; s.perUser[user] <= 0 {
 		delete(s.perUser, user)
-	}
-}
-
-// refusedUpload adds the time to retry to a refusal for lack of a slot.
-func refusedUpload(w http.ResponseWriter, err error) {
-	if apperr.Is(err, apperr.UploadsBusy) || apperr.Is(err, apperr.TooManyUploads) {
-		w.Header().Set("Retry-After", strconv.Itoa(int(retryUploadAfter.Seconds())))
 	}
 }

@@ -32,7 +32,7 @@ func TestUploadSlotsCapAllAndEachUser(t *testing.T) {
 		t.Fatalf("a user's slot given back is free again: %v", err)
 	}
 	rec := httptest.NewRecorder()
-	refusedUpload(rec, apperr.New(apperr.TooManyUploads))
+	setRetryAfter(rec, s.take(7))
 	if rec.Header().Get("Retry-After") != "10" {
 		t.Fatalf("Retry-After = %q", rec.Header().Get("Retry-After"))
 	}

@@ -151,6 +151,7 @@ type publisher struct {
 	maxBytes int64
 	tmpDir   string
 	slots    *uploadSlots
+	limits   *rateLimits
 }
 
 // multipartSlack is what the parts other than data may add to the body.
@@ -164,7 +165,7 @@ func handlePublish(p *publisher) http.Handler {
 		read, write := publishapi.UploadDeadlines(p.maxBytes)
 		server.Extend(w, read, write)
 		if err := p.serve(w, r); err != nil {
-			refusedUpload(w, err)
+			setRetryAfter(w, err)
 			envelope.Error(w, r, err)
 			return
 		}
@@ -207,10 +208,13 @@ func (p *publisher) serve(w http.ResponseWriter, r *http.Request) error {
 		token = auth.FromHeader(r)
 	}
 	viewer := anonymous
-	// identify verifies the token and takes the user's upload slot.
+	// identify verifies the token, spends one of the user's writes and takes their upload slot.
 	identify := func(token string) error {
 		v, err := viewerOf(p.tokens, token, required)
 		if err != nil {
+			return err
+		}
+		if err := p.limits.spendWrite(r, v); err != nil {
 			return err
 		}
 		if err := p.slots.take(v); err != nil {

@@ -22,6 +22,9 @@ import (
 // uploadsPerUser is the stack's MAX_UPLOADS_PER_USER.
 const uploadsPerUser = 6
 
+// writesPerUser is the stack's WRITES_PER_USER: 600 at once, then one every 50 ms.
+const writesPerUser = "600,50ms"
+
 var (
 	stack   *devstack.Stack
 	stackCf devstack.Config
@@ -65,9 +68,11 @@ func runMain(m *testing.M) int {
 		RedisPort:    envPort("E2E_REDIS_PORT", 26379),
 		Logs:         logFile,
 		// Short client deadlines, so the slow-client tests need not wait out the defaults; room for
-		// the feed test's six uploads at once by one user.
+		// the feed test's six uploads at once by one user. Writes per user: room for the 501 likes
+		// of one user in a row (TestListsLongerThanOneBatch) and the bursts of 50 a second per user,
+		// with a refill slow enough that the rate-limit test spends the budget quickly.
 		Env: map[string]string{"LOG_LEVEL": "warn", "READ_HEADER_TIMEOUT": "2s", "READ_TIMEOUT": "4s",
-			"MAX_UPLOADS_PER_USER": strconv.Itoa(uploadsPerUser)},
+			"MAX_UPLOADS_PER_USER": strconv.Itoa(uploadsPerUser), "WRITES_PER_USER": writesPerUser},
 		// Likes and follows run on two instances each (favorite and relation), as replicas would:
 		// what one process makes visible the other must see, and their writes to shared keys must
 		// stay exact.

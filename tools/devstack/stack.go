@@ -196,6 +196,16 @@ func (s *Stack) start(name string, cmd *exec.Cmd, stopWith syscall.Signal) error
 	return nil
 }
 
+// localRateLimits is the local profile of the gateway's rate limits (README, "Limits"): test
+// suites register, log in and write from 127.0.0.1 by the hundreds, in bursts. Failed logins per
+// username keep their production budget. The environment (LOGIN_PER_IP=off make run) and
+// Config.Env override these.
+var localRateLimits = map[string]string{
+	"LOGIN_PER_IP":    "1000,10ms",
+	"REGISTER_PER_IP": "1000,10ms",
+	"WRITES_PER_USER": "1000,10ms",
+}
+
 // serviceEnv is the environment of service i.
 func (s *Stack) serviceEnv(i int, svc Service) map[string]string {
 	p := s.cfg.PortsOf(i)
@@ -212,6 +222,11 @@ func (s *Stack) serviceEnv(i int, svc Service) map[string]string {
 		env["PUBLIC_ADDR"] = "127.0.0.1:" + strconv.Itoa(s.cfg.PublicPort)
 		// Locally the gateway serves the media binding's folder under /media/.
 		env["MEDIA_DIR"] = s.MediaDir()
+		for k, v := range localRateLimits {
+			if os.Getenv(k) == "" {
+				env[k] = v
+			}
+		}
 	}
 	for k, v := range s.cfg.Env {
 		env[k] = v

@@ -53,6 +53,7 @@ const (
 	QueryTooLong    Code = 40006
 	HeadersTooLarge Code = 40007
 	TooManyUploads  Code = 40008
+	TooManyRequests Code = 40009
 
 	Internal    Code = 50001
 	Unavailable Code = 50002
@@ -98,6 +99,7 @@ var Catalogue = map[Code]Entry{
 	QueryTooLong:     {QueryTooLong, http.StatusRequestURITooLong, "query string is too long"},
 	HeadersTooLarge:  {HeadersTooLarge, http.StatusRequestHeaderFieldsTooLarge, "request headers are too large"},
 	TooManyUploads:   {TooManyUploads, http.StatusTooManyRequests, "too many uploads of yours in progress, try again shortly"},
+	TooManyRequests:  {TooManyRequests, http.StatusTooManyRequests, "too many requests, retry later"},
 
 	Internal:    {Internal, http.StatusInternalServerError, "internal error"},
 	Unavailable: {Unavailable, http.StatusServiceUnavailable, "service temporarily unavailable, try again"},
