@@ -2,11 +2,15 @@ package devstack
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -94,13 +98,54 @@ func (p *proc) stop(grace time.Duration) {
 	}
 }
 
-// kill sends SIGKILL to the process group, as a crash would, and waits for the exit.
+// kill sends SIGKILL to the process and all its descendants, as a crash would, and waits for
+// the exit.
 func (p *proc) kill() {
 	if p.exited() {
 		return
 	}
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	p.signalAll(syscall.SIGKILL)
 	<-p.done
+}
+
+// signalAll sends sig to the process group and to every descendant, also those in sessions of
+// their own (PostgreSQL's backends call setsid, so the group alone misses them).
+func (p *proc) signalAll(sig syscall.Signal) {
+	pids := descendants(p.cmd.Process.Pid)
+	_ = syscall.Kill(-p.cmd.Process.Pid, sig)
+	for _, pid := range pids {
+		_ = syscall.Kill(pid, sig)
+	}
+}
+
+// descendants lists the processes below pid, read from /proc.
+func descendants(pid int) []int {
+	children := map[int][]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// The fields after the command (which may hold spaces) start after its last ')'.
+		rest := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(rest) < 2 {
+			continue
+		}
+		if parent, err := strconv.Atoi(rest[1]); err == nil {
+			children[parent] = append(children[parent], child)
+		}
+	}
+	var out []int
+	for queue := children[pid]; len(queue) > 0; queue = queue[1:] {
+		out = append(out, queue[0])
+		queue = append(queue, children[queue[0]]...)
+	}
+	return out
 }
 
 // exitError describes how a process ended, for the message when it ends unexpectedly.

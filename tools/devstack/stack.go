@@ -582,7 +582,8 @@ func (s *Stack) signal(name string, sig syscall.Signal) error {
 	if p == nil || p.exited() {
 		return fmt.Errorf("no running process %q", name)
 	}
-	return syscall.Kill(-p.cmd.Process.Pid, sig)
+	p.signalAll(sig)
+	return nil
 }
 
 // Restart starts a killed service, sidecar, PostgreSQL ("postgres") or Redis ("redis") again with
