@@ -52,6 +52,7 @@ const (
 	QueryTooLong    Code = 40006
 	HeadersTooLarge Code = 40007
 	TooManyUploads  Code = 40008
+	MediaNotFound   Code = 40009
 
 	Internal    Code = 50001
 	Unavailable Code = 50002
@@ -97,6 +98,7 @@ var Catalogue = map[Code]Entry{
 	QueryTooLong:     {QueryTooLong, http.StatusRequestURITooLong, "query string is too long"},
 	HeadersTooLarge:  {HeadersTooLarge, http.StatusRequestHeaderFieldsTooLarge, "request headers are too large"},
 	TooManyUploads:   {TooManyUploads, http.StatusTooManyRequests, "too many uploads of yours in progress, try again shortly"},
+	MediaNotFound:    {MediaNotFound, http.StatusNotFound, "no such media file"},
 
 	Internal:    {Internal, http.StatusInternalServerError, "internal error"},
 	Unavailable: {Unavailable, http.StatusServiceUnavailable, "service temporarily unavailable, try again"},
