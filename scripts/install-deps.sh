@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Installs what the local run and the tests need and the machine lacks: PostgreSQL, Redis, ffmpeg
-# and wrk from the OS packages (Debian/Ubuntu). Installs nothing when everything is present.
+# Installs what the local run and the tests need and the machine lacks: PostgreSQL, Redis, ffmpeg,
+# prlimit (util-linux: the limits of publish's ffmpeg runs) and wrk from the OS packages
+# (Debian/Ubuntu). Installs nothing when everything is present.
 set -euo pipefail
 
 missing=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpeg)
+command -v prlimit >/dev/null || missing+=(util-linux)
 command -v wrk >/dev/null || missing+=(wrk)
 
 if [ ${#missing[@]} -gt 0 ]; then

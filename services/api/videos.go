@@ -8,8 +8,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"sync/atomic"
 
@@ -331,32 +329,6 @@ func (p *publisher) bodyError(err error) error {
 	default:
 		return apperr.Newf(apperr.InvalidParameter, "malformed multipart body")
 	}
-}
-
-// mediaName is what a stored object key looks like: no folders, no dot-dot.
-var mediaName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$`)
-
-// handleMedia serves stored videos and covers from the local media folder, with HTTP Range
-// support (players seek). In production the media URLs point at object storage or a CDN instead.
-func handleMedia(dir string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name := strings.TrimPrefix(r.URL.Path, "/media/")
-		if !mediaName.MatchString(name) || strings.Contains(name, "..") {
-			http.NotFound(w, r)
-			return
-		}
-		path := filepath.Join(dir, name)
-		info, err := os.Stat(path)
-		if err != nil {
-			http.NotFound(w, r)
-			return
-		}
-		// A video may be large: a slow player gets the time to read it.
-		server.Extend(w, 0, publishapi.TransferTime(info.Size()))
-		// Keys are unique and never rewritten, so the files can be cached for good.
-		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-		http.ServeFile(w, r, path)
-	})
 }
 
 // handleFeedPing takes the same path as the feed (gateway, two sidecars, feed service) and does

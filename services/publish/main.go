@@ -1,6 +1,6 @@
-// Command publish owns videos: it checks uploads with ffprobe, extracts covers with ffmpeg, stores
-// both through the media binding, records the metadata, keeps the authors' work counts in the
-// shared state store, and announces video.published.
+// Command publish owns videos: it checks uploads with ffprobe, converts them to MP4 and extracts
+// covers with ffmpeg, stores both through the media binding, records the metadata, keeps the
+// authors' work counts in the shared state store, and announces video.published.
 package main
 
 import (
@@ -17,6 +17,9 @@ import (
 func main() { boot.Main("publish", run) }
 
 func run(ctx context.Context, getenv server.Getenv) error {
+	if err := checkTools(); err != nil {
+		return err
+	}
 	maxBytes, err := getenv.PositiveInt("MAX_UPLOAD_BYTES", publishapi.DefaultMaxUploadBytes)
 	if err != nil {
 		return err

@@ -35,8 +35,8 @@ type uploader struct {
 }
 
 // handleUpload takes the raw video as the body, author_id and title in the query. It checks the
-// file is a decodable video, stores it and its cover through the media binding, records it, puts
-// it on the timeline, and announces it.
+// file is a decodable video, converts it to the MP4 to store, stores that and its cover through
+// the media binding, records it, puts it on the timeline, and announces it.
 func handleUpload(u *uploader) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		read, write := publishapi.UploadDeadlines(u.maxBytes)
@@ -70,18 +70,14 @@ func (u *uploader) upload(r *http.Request) (publishapi.Video, error) {
 	if err := u.receive(r, original); err != nil {
 		return publishapi.Video{}, err
 	}
-	probe, err := inspect(ctx, original)
-	if err != nil {
+	playable, cover := filepath.Join(work, "video.mp4"), filepath.Join(work, "cover.jpg")
+	if err := prepare(ctx, original, playable, cover); err != nil {
+		logging.FromContext(ctx).Info("upload refused", zap.Error(err))
 		return publishapi.Video{}, err
 	}
-	cover := filepath.Join(work, "cover.jpg")
-	if err := extractCover(ctx, original, cover, probe); err != nil {
-		return publishapi.Video{}, err
-	}
-	playable, ext := streamable(ctx, original, probe)
 
 	id := uuid.NewString()
-	video := publishapi.Video{AuthorID: authorID, Title: title, PlayKey: "video-" + id + ext, CoverKey: "cover-" + id + ".jpg"}
+	video := publishapi.Video{AuthorID: authorID, Title: title, PlayKey: "video-" + id + ".mp4", CoverKey: "cover-" + id + ".jpg"}
 	if err := u.put(ctx, playable, video.PlayKey); err != nil {
 		return publishapi.Video{}, err
 	}
@@ -108,6 +104,18 @@ func (u *uploader) upload(r *http.Request) (publishapi.Video, error) {
 	}
 	log.Info("video published", zap.Int64("author_id", authorID))
 	return video, nil
+}
+
+// prepare turns the upload at original into the MP4 to store at playable and its JPEG cover.
+func prepare(ctx context.Context, original, playable, cover string) error {
+	probe, err := inspect(ctx, original)
+	if err != nil {
+		return err
+	}
+	if err := convert(ctx, original, playable, probe); err != nil {
+		return err
+	}
+	return extractCover(ctx, playable, cover, probe)
 }
 
 // receive copies the request body to path, refusing more than maxBytes.

@@ -54,6 +54,7 @@ const (
 	HeadersTooLarge Code = 40007
 	TooManyUploads  Code = 40008
 	TooManyRequests Code = 40009
+	MediaNotFound   Code = 40010
 
 	Internal    Code = 50001
 	Unavailable Code = 50002
@@ -100,6 +101,7 @@ var Catalogue = map[Code]Entry{
 	HeadersTooLarge:  {HeadersTooLarge, http.StatusRequestHeaderFieldsTooLarge, "request headers are too large"},
 	TooManyUploads:   {TooManyUploads, http.StatusTooManyRequests, "too many uploads of yours in progress, try again shortly"},
 	TooManyRequests:  {TooManyRequests, http.StatusTooManyRequests, "too many requests, retry later"},
+	MediaNotFound:    {MediaNotFound, http.StatusNotFound, "no such media file"},
 
 	Internal:    {Internal, http.StatusInternalServerError, "internal error"},
 	Unavailable: {Unavailable, http.StatusServiceUnavailable, "service temporarily unavailable, try again"},
