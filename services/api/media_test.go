@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"go.uber.org/zap"
 )
 
 func mediaServer(t *testing.T) http.Handler {
@@ -30,8 +29,9 @@ func mediaServer(t *testing.T) http.Handler {
 	if err := os.Mkdir(filepath.Join(dir, "folder.mp4"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	_, tokens := testServer(t)
-	return newServer(deps{log: zap.NewNop(), tokens: tokens, images: defaultImages(), mediaDir: dir})
+	d := testDeps(t)
+	d.mediaDir = dir
+	return newServer(d)
 }
 
 func TestMediaIsServedAsAllowedTypesOnly(t *testing.T) {

@@ -14,26 +14,21 @@ import (
 
 func testServer(t *testing.T) (http.Handler, *auth.Tokens) {
 	t.Helper()
-	limits, err := rateLimitsFrom(func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return testServerWith(t, limits)
+	d := testDeps(t)
+	return newServer(d), d.tokens
 }
 
 // testServerWith is the gateway without its services, within the given rate limits.
 func testServerWith(t *testing.T, limits *rateLimits) (http.Handler, *auth.Tokens) {
 	t.Helper()
-	tokens, err := auth.NewTokens([]byte(strings.Repeat("k", auth.MinKeyBytes)), time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	open := &startupGate{}
-	open.open.Store(true)
-	return newServer(deps{log: zap.NewNop(), tokens: tokens, images: defaultImages(), limits: limits, gate: open}), tokens
+	d := testDeps(t)
+	d.limits = limits
+	return newServer(d), d.tokens
 }
 
-func TestTheGatewayRefusesTrafficUntilItsServicesAreReady(t *testing.T) {
+// testDeps are the gateway's parts without its services: default limits, the gate open.
+func testDeps(t *testing.T) deps {
+	t.Helper()
 	tokens, err := auth.NewTokens([]byte(strings.Repeat("k", auth.MinKeyBytes)), time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -42,8 +37,16 @@ func TestTheGatewayRefusesTrafficUntilItsServicesAreReady(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	open := &startupGate{}
+	open.open.Store(true)
+	return deps{log: zap.NewNop(), tokens: tokens, images: defaultImages(), limits: limits, gate: open}
+}
+
+func TestTheGatewayRefusesTrafficUntilItsServicesAreReady(t *testing.T) {
+	d := testDeps(t)
 	gate := &startupGate{}
-	h := newServer(deps{log: zap.NewNop(), tokens: tokens, images: defaultImages(), limits: limits, gate: gate})
+	d.gate = gate
+	h := newServer(d)
 	for path, want := range map[string]int{"/douyin/feed": 503, "/readyz": 503, "/healthz": 200} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
