@@ -41,7 +41,24 @@ func newFaultWorld(t *testing.T, fans int) faultWorld {
 	for range fans {
 		w.fans = append(w.fans, register(t, "faultfan"))
 	}
+	w.warmUp(t)
 	return w
+}
+
+// warmUp has another user act on the video and the author a few times, as a video in use has
+// been: every instance of every service then knows that the video and the author exist (a
+// memory that lets likes, comments, follows and messages be taken while PostgreSQL is down).
+func (w faultWorld) warmUp(t *testing.T) {
+	t.Helper()
+	other := register(t, "faultwarm")
+	video, author := strconv.FormatInt(w.video, 10), strconv.FormatInt(w.author.ID, 10)
+	for i := range 4 {
+		action := strconv.Itoa(1 + i%2)
+		postQuery(t, "/douyin/favorite/action/", url.Values{"token": {other.Token}, "video_id": {video}, "action_type": {action}}).expect(t, 200, 0)
+		postQuery(t, "/douyin/relation/action/", url.Values{"token": {other.Token}, "to_user_id": {author}, "action_type": {action}}).expect(t, 200, 0)
+		postQuery(t, "/douyin/comment/action/", url.Values{"token": {other.Token}, "video_id": {video}, "action_type": {"1"}, "comment_text": {"warm"}}).expect(t, 200, 0)
+		postQuery(t, "/douyin/message/action/", url.Values{"token": {other.Token}, "to_user_id": {author}, "action_type": {"1"}, "content": {"warm"}}).expect(t, 200, 0)
+	}
 }
 
 // outcome is one request sent during a fault.
