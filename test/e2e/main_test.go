@@ -89,12 +89,41 @@ func runMain(m *testing.M) int {
 	}
 	fmt.Printf("e2e: stack up in %s\n", time.Since(started).Round(time.Millisecond))
 	baseURL = stack.PublicURL()
+	firstUpload = uploadAtOnce(ctx, dataDir)
 	code := m.Run()
 	stack.Stop()
 	if code != 0 {
 		printTail(logPath, 80)
 	}
 	return code
+}
+
+// firstUpload is how the upload a newcomer tries the moment the stack says it is up went.
+var firstUpload error
+
+// uploadAtOnce registers and uploads as the README's first steps do, right after start-up.
+func uploadAtOnce(ctx context.Context, dir string) error {
+	clip, err := sharedClip()
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, "first-upload.mp4")
+	if err := os.WriteFile(path, clip, 0o644); err != nil {
+		return err
+	}
+	_, token, err := stack.Register(ctx, uniqueName("first"), "secret123")
+	if err != nil {
+		return fmt.Errorf("register: %w", err)
+	}
+	return stack.Upload(ctx, token, "the first upload", path)
+}
+
+// TestAnUploadRightAfterStartUpSucceeds: the stack is up only once every service is ready; the
+// gateway once answered uploads 503 for seconds after saying so.
+func TestAnUploadRightAfterStartUpSucceeds(t *testing.T) {
+	if firstUpload != nil {
+		t.Fatalf("an upload right after start-up: %v", firstUpload)
+	}
 }
 
 func envPort(name string, def int) int {

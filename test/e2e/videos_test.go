@@ -29,6 +29,15 @@ var (
 // testClip is a real 2-second H.264/AAC MP4 made with ffmpeg.
 func testClip(t *testing.T) []byte {
 	t.Helper()
+	data, err := sharedClip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// sharedClip makes the 2-second H.264/AAC clip once per run.
+func sharedClip() ([]byte, error) {
 	clipOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "doutok-clip-")
 		if err != nil {
@@ -46,10 +55,7 @@ func testClip(t *testing.T) []byte {
 		}
 		clip, clipErr = os.ReadFile(path)
 	})
-	if clipErr != nil {
-		t.Fatal(clipErr)
-	}
-	return clip
+	return clip, clipErr
 }
 
 // upload sends a publish request as the mobile client does: multipart with data, title, token.
