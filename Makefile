@@ -7,7 +7,7 @@ DAPR_VERSION := $(shell awk '$$1 == "github.com/dapr/dapr" { print $$2; exit }' 
 BIN   := $(CURDIR)/.cache/bin
 DAPRD := $(BIN)/daprd-$(DAPR_VERSION)
 
-.PHONY: run stop replay-dead-letters test unit e2e bench deps daprd build vet clean
+.PHONY: run stop replay-dead-letters test unit e2e fuzz bench deps daprd build vet clean
 
 run: deps daprd build ## Run the whole system on http://localhost:8080 (Ctrl-C stops it)
 	DAPRD=$(DAPRD) $(BIN)/devstack run
@@ -25,6 +25,20 @@ unit:
 
 e2e: daprd build ## End-to-end tests alone (on freshly built binaries)
 	DAPRD=$(DAPRD) DOUTOK_BIN_DIR=$(BIN) go test -tags e2e -count=1 -timeout 20m ./test/e2e/...
+
+# The fuzz targets, package:target. Their seeds (and any crasher kept in testdata/fuzz) run in
+# `make unit`; `make fuzz` searches further, FUZZTIME per target.
+FUZZ_TARGETS := services/internal/params:FuzzParseID services/internal/params:FuzzParseRequest \
+	services/internal/params:FuzzTime services/internal/auth:FuzzVerify \
+	services/internal/auth:FuzzTamperedToken services/internal/auth:FuzzFromHeader \
+	services/api:FuzzReceive
+FUZZTIME ?= 20s
+
+fuzz: ## Run each fuzz target for FUZZTIME (20s); a failure leaves its input in testdata/fuzz
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t#*:} (./$${t%%:*})"; \
+		go test -run='^$$' -fuzz="^$${t#*:}\$$" -fuzztime=$(FUZZTIME) ./$${t%%:*}; \
+	done
 
 vet:
 	@test -z "$$(gofmt -l services tools test bench)" || { gofmt -l services tools test bench; echo "gofmt needed"; exit 1; }

@@ -53,7 +53,12 @@ func handleCommentAction(comments *commentapi.Client, c *composer, dates comment
 		}
 		var stored commentapi.Comment
 		if act == actionAddComment {
-			stored, err = comments.Add(r.Context(), commentapi.AddRequest{UserID: viewer, VideoID: videoID, Content: params.String(r, "comment_text")})
+			// Checked here, where invalid UTF-8 is still what it is (see ValidateContent).
+			content := params.String(r, "comment_text")
+			if err := commentapi.ValidateContent(content); err != nil {
+				return nil, err
+			}
+			stored, err = comments.Add(r.Context(), commentapi.AddRequest{UserID: viewer, VideoID: videoID, Content: content})
 		} else {
 			var commentID int64
 			if commentID, err = params.ID(r, "comment_id"); err != nil {

@@ -29,7 +29,12 @@ func handleMessageAction(messages *messageapi.Client) action {
 		if _, err := params.ActionType(r, actionSendMessage); err != nil {
 			return nil, err
 		}
-		req := messageapi.SendRequest{FromUserID: viewer, ToUserID: to, Content: params.String(r, "content")}
+		// Checked here, where invalid UTF-8 is still what it is (see ValidateContent).
+		content := params.String(r, "content")
+		if err := messageapi.ValidateContent(content); err != nil {
+			return nil, err
+		}
+		req := messageapi.SendRequest{FromUserID: viewer, ToUserID: to, Content: content}
 		if _, err := messages.Send(r.Context(), req); err != nil {
 			return nil, err
 		}

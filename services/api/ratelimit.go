@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -71,7 +72,7 @@ func rateLimitsFrom(getenv server.Getenv) (*rateLimits, error) {
 // register spends the client address's registration budget before act.
 func (l *rateLimits) register(act action) action {
 	return func(r *http.Request, viewer int64) (any, error) {
-		if err := l.take(r, l.registerPerAddress, l.clientAddress(r)); err != nil {
+		if err := l.take(r.Context(), l.registerPerAddress, l.clientAddress(r)); err != nil {
 			return nil, err
 		}
 		return act(r, viewer)
@@ -88,14 +89,14 @@ const maxUsernameKeyBytes = 128
 // and given back unless the answer is a wrong username or password: a success does not count.
 func (l *rateLimits) login(act action) action {
 	return func(r *http.Request, viewer int64) (any, error) {
-		if err := l.take(r, l.loginPerAddress, l.clientAddress(r)); err != nil {
+		if err := l.take(r.Context(), l.loginPerAddress, l.clientAddress(r)); err != nil {
 			return nil, err
 		}
 		username := params.String(r, "username")
 		if len(username) > maxUsernameKeyBytes {
 			username = username[:maxUsernameKeyBytes]
 		}
-		if err := l.take(r, l.loginFailures, username); err != nil {
+		if err := l.take(r.Context(), l.loginFailures, username); err != nil {
 			return nil, err
 		}
 		resp, err := act(r, viewer)
@@ -109,7 +110,7 @@ func (l *rateLimits) login(act action) action {
 // write spends the viewer's write budget before act.
 func (l *rateLimits) write(act action) action {
 	return func(r *http.Request, viewer int64) (any, error) {
-		if err := l.spendWrite(r, viewer); err != nil {
+		if err := l.spendWrite(r.Context(), viewer); err != nil {
 			return nil, err
 		}
 		return act(r, viewer)
@@ -117,16 +118,16 @@ func (l *rateLimits) write(act action) action {
 }
 
 // spendWrite takes one write of user's budget; the upload, which is no action, calls it itself.
-func (l *rateLimits) spendWrite(r *http.Request, user int64) error {
-	return l.take(r, l.writesPerUser, strconv.FormatInt(user, 10))
+func (l *rateLimits) spendWrite(ctx context.Context, user int64) error {
+	return l.take(ctx, l.writesPerUser, strconv.FormatInt(user, 10))
 }
 
 // take spends one request of key's budget in lim, and logs a refusal with the limit's name (the
 // access log line says only 429).
-func (l *rateLimits) take(r *http.Request, lim *limiter, key string) error {
+func (l *rateLimits) take(ctx context.Context, lim *limiter, key string) error {
 	err := lim.take(key, l.now())
 	if err != nil {
-		logging.FromContext(r.Context()).Info("rate limited", zap.String("limit", lim.name))
+		logging.FromContext(ctx).Info("rate limited", zap.String("limit", lim.name))
 	}
 	return err
 }

@@ -135,3 +135,22 @@ func TestErrorsKeepTheEndpointsShape(t *testing.T) {
 		}
 	}
 }
+
+// Comments and messages are checked before they leave the gateway: on the way to their service,
+// JSON would turn invalid UTF-8 into U+FFFD, valid text the service would store. (The test
+// server has no services: reaching one would panic.)
+func TestInvalidUTF8TextIsRefusedAtTheGateway(t *testing.T) {
+	h, tokens := testServer(t)
+	token, _ := tokens.Issue(9)
+	for target, code := range map[string]string{
+		"/douyin/comment/action/?video_id=1&action_type=1&comment_text=%ff%fe":  `"status_code":10008`,
+		"/douyin/comment/action/?video_id=1&action_type=1&comment_text=%c0%80":  `"status_code":10008`,
+		"/douyin/message/action/?to_user_id=2&action_type=1&content=a%ed%a0%80": `"status_code":10009`,
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, target+"&token="+token, nil))
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), code) {
+			t.Errorf("%s: HTTP %d %s, want %s", target, rec.Code, rec.Body, code)
+		}
+	}
+}

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -197,107 +199,146 @@ func (p *publisher) serve(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer p.slots.give(anonymous)
-	// The query string counts as much as form fields. A token known before the body (query
-	// string, header) is checked before the body is read, and one sent as a field before the
-	// video is checked before the video is spooled: a bad token costs no disk.
+	// The query string counts as much as form fields.
 	query := r.URL.Query()
 	token, title := query.Get("token"), query.Get("title")
 	if token == "" {
 		token = auth.FromHeader(r)
 	}
-	viewer := anonymous
+	got, err := p.receive(r.Context(), r.Body, multipartBoundary(r), token, title)
+	if err != nil {
+		return err
+	}
+	defer p.release(got)
+	_, err = p.publish.Upload(r.Context(), got.viewer, got.title, got.size, got.video)
+	return err
+}
+
+// multipartBoundary returns the boundary of a multipart/form-data body, or "" when the
+// Content-Type names none.
+func multipartBoundary(r *http.Request) string {
+	mediaType, ps, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mediaType != "multipart/form-data" {
+		return ""
+	}
+	return ps["boundary"]
+}
+
+// received is an upload as read from its body: the video spooled to a temporary file (at its
+// start), its title, and the uploader, who holds an upload slot until release.
+type received struct {
+	video  *os.File
+	size   int64
+	title  string
+	viewer int64
+}
+
+// release removes the spooled video and gives back the uploader's slot.
+func (p *publisher) release(got *received) {
+	got.video.Close()
+	os.Remove(got.video.Name())
+	p.slots.give(got.viewer)
+}
+
+// receive reads the multipart body of an upload (split by boundary), whose query string or
+// header gave token and title (each may be ""). It answers a complete upload, to release once
+// used, or an error that leaves nothing behind: no file, no slot. It is apart from the HTTP
+// handler so that a fuzz test can feed it any body.
+//
+// A token known before the body is checked before the body is read, and one sent as a field
+// before the video is checked before the video is spooled: a bad token costs no disk.
+func (p *publisher) receive(ctx context.Context, body io.Reader, boundary, token, title string) (_ *received, err error) {
+	got := &received{viewer: anonymous, title: title}
+	defer func() {
+		if err == nil {
+			return
+		}
+		if got.video != nil {
+			got.video.Close()
+			os.Remove(got.video.Name())
+		}
+		if got.viewer != anonymous {
+			p.slots.give(got.viewer)
+		}
+	}()
 	// identify verifies the token, spends one of the user's writes and takes their upload slot.
 	identify := func(token string) error {
 		v, err := viewerOf(p.tokens, token, required)
 		if err != nil {
 			return err
 		}
-		if err := p.limits.spendWrite(r, v); err != nil {
+		if err := p.limits.spendWrite(ctx, v); err != nil {
 			return err
 		}
 		if err := p.slots.take(v); err != nil {
 			return err
 		}
-		viewer = v
+		got.viewer = v
 		return nil
 	}
-	defer func() {
-		if viewer != anonymous {
-			p.slots.give(viewer)
-		}
-	}()
 	if token != "" {
 		if err := identify(token); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	var video *os.File
-	var size int64
-	defer func() {
-		if video != nil {
-			video.Close()
-			os.Remove(video.Name())
-		}
-	}()
-	mr, err := r.MultipartReader()
-	if err != nil {
-		return apperr.Newf(apperr.InvalidParameter, "malformed multipart body")
+	if boundary == "" {
+		return nil, apperr.Newf(apperr.InvalidParameter, "malformed multipart body")
 	}
+	mr := multipart.NewReader(body, boundary)
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return p.bodyError(err)
+			return nil, p.bodyError(err)
 		}
 		switch name := part.FormName(); {
-		case name == "data" && video == nil:
+		case name == "data" && got.video == nil:
 			// Without a token yet, the video is spooled all the same: clients may send the
 			// token field after it.
-			if video, size, err = p.spool(part); err != nil {
-				return err
+			if got.video, got.size, err = p.spool(part); err != nil {
+				return nil, err
 			}
-		case name == "token" && viewer == anonymous:
+		case name == "token" && got.viewer == anonymous:
 			value, err := io.ReadAll(io.LimitReader(part, maxFieldBytes))
 			if err != nil {
-				return p.bodyError(err)
+				return nil, p.bodyError(err)
 			}
 			if err := identify(string(value)); err != nil {
-				return err
+				return nil, err
 			}
 		case name == "title":
 			value, err := io.ReadAll(io.LimitReader(part, maxFieldBytes))
 			if err != nil {
-				return p.bodyError(err)
+				return nil, p.bodyError(err)
 			}
-			title = string(value)
+			got.title = string(value)
 			// A title sent before the video is refused before the video is read.
-			if video == nil {
-				if err := publishapi.ValidateTitle(title); err != nil {
-					return err
+			if got.video == nil {
+				if err := publishapi.ValidateTitle(got.title); err != nil {
+					return nil, err
 				}
 			}
 		default:
 			if _, err := io.Copy(io.Discard, part); err != nil {
-				return p.bodyError(err)
+				return nil, p.bodyError(err)
 			}
 		}
 	}
-	if viewer == anonymous {
-		return apperr.New(apperr.TokenMissing)
+	if got.viewer == anonymous {
+		return nil, apperr.New(apperr.TokenMissing)
 	}
-	if video == nil || size == 0 {
-		return apperr.New(apperr.MissingVideo)
+	if got.video == nil || got.size == 0 {
+		return nil, apperr.New(apperr.MissingVideo)
 	}
-	if err := publishapi.ValidateTitle(title); err != nil {
-		return err
+	if err := publishapi.ValidateTitle(got.title); err != nil {
+		return nil, err
 	}
-	if _, err := video.Seek(0, io.SeekStart); err != nil {
-		return err
+	if _, err := got.video.Seek(0, io.SeekStart); err != nil {
+		return nil, err
 	}
-	_, err = p.publish.Upload(r.Context(), viewer, title, size, video)
-	return err
+	return got, nil
 }
 
 // spool copies the video part to a temporary file, refusing more than maxBytes.

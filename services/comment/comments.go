@@ -20,10 +20,7 @@ import (
 	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/publishapi"
 	"github.com/doutok/doutok/services/internal/server"
-	"github.com/doutok/doutok/services/internal/text"
 )
-
-const maxCommentRunes = 500
 
 // The hot read model (no TTL: with the broker it is the truth until the consumer persisted;
 // rebuilt from PostgreSQL by restore should the store lose it):
@@ -106,17 +103,10 @@ type comments struct {
 	authors *publishapi.Authors
 }
 
-func validateContent(content string) error {
-	if !text.Body(content, maxCommentRunes) {
-		return apperr.New(apperr.InvalidComment)
-	}
-	return nil
-}
-
 // add stores a new comment: its id is taken from PostgreSQL's sequence, the addition is
 // announced on the broker, then made visible; the reply carries the stored comment.
 func (s *comments) add(ctx context.Context, req commentapi.AddRequest) (commentapi.Comment, error) {
-	if err := validateContent(req.Content); err != nil {
+	if err := commentapi.ValidateContent(req.Content); err != nil {
 		return commentapi.Comment{}, err
 	}
 	if _, err := s.authors.Of(ctx, req.VideoID); err != nil {

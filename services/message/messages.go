@@ -20,12 +20,10 @@ import (
 	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/messageapi"
 	"github.com/doutok/doutok/services/internal/server"
-	"github.com/doutok/doutok/services/internal/text"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
 
 const (
-	maxMessageRunes = 1000
 	// chatReadTimeout bounds the read of a conversation's window, which a chat cannot do without.
 	chatReadTimeout = 2 * time.Second
 	// maxClockSkew (ms) bounds how far the clocks of two replicas disagree (see send).
@@ -56,13 +54,6 @@ type messages struct {
 	users *userapi.Known
 }
 
-func validateContent(content string) error {
-	if !text.Body(content, maxMessageRunes) {
-		return apperr.New(apperr.InvalidMessage)
-	}
-	return nil
-}
-
 // send stores a new message: its id is taken from PostgreSQL's sequence, the message is announced
 // on the broker, then made visible, which gives it its time; the reply carries the stored message.
 func (s *messages) send(ctx context.Context, req messageapi.SendRequest) (messageapi.Message, error) {
@@ -72,7 +63,7 @@ func (s *messages) send(ctx context.Context, req messageapi.SendRequest) (messag
 	if req.FromUserID == req.ToUserID {
 		return messageapi.Message{}, apperr.New(apperr.MessageSelf)
 	}
-	if err := validateContent(req.Content); err != nil {
+	if err := messageapi.ValidateContent(req.Content); err != nil {
 		return messageapi.Message{}, err
 	}
 	if err := s.users.Check(ctx, req.ToUserID); err != nil {
@@ -255,7 +246,7 @@ func (s *messages) latest(ctx context.Context, viewer int64, peers []int64) (map
 // valid refuses an event that can never be stored: one missing a field, or with content the send
 // refuses (a NUL would fail every batch it is saved in).
 func valid(e messageapi.Sent) bool {
-	return e.Valid() && validateContent(e.Message.Content) == nil
+	return e.Valid() && messageapi.ValidateContent(e.Message.Content) == nil
 }
 
 // prepare gives a delivered message the time its conversation gave it, placing it now if it is

@@ -25,12 +25,12 @@ func TestValidateContent(t *testing.T) {
 		"\xff":                      false,
 		"emoji 👋 and accents éà ok": true,
 	} {
-		err := validateContent(content)
+		err := messageapi.ValidateContent(content)
 		if (err == nil) != ok {
-			t.Errorf("validateContent(%q) = %v, want ok=%v", content, err, ok)
+			t.Errorf("ValidateContent(%q) = %v, want ok=%v", content, err, ok)
 		}
 		if err != nil && !apperr.Is(err, apperr.InvalidMessage) {
-			t.Errorf("validateContent(%q) = %v, want InvalidMessage", content, err)
+			t.Errorf("ValidateContent(%q) = %v, want InvalidMessage", content, err)
 		}
 	}
 }

@@ -5,9 +5,24 @@ import (
 	"context"
 	"maps"
 
+	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/envelope"
+	"github.com/doutok/doutok/services/internal/text"
 )
+
+// MaxContentRunes bounds a comment's content.
+const MaxContentRunes = 500
+
+// ValidateContent refuses content the contract does not allow in a comment (text.Body). The
+// gateway checks it before the comment crosses to the comment service, which checks it again: on
+// the way, JSON turns invalid UTF-8 into U+FFFD, which the service alone would take as valid.
+func ValidateContent(content string) error {
+	if !text.Body(content, MaxContentRunes) {
+		return apperr.New(apperr.InvalidComment)
+	}
+	return nil
+}
 
 // AppID is the comment service's Dapr app id.
 const AppID = "comment"

@@ -5,9 +5,24 @@ import (
 	"context"
 	"maps"
 
+	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/envelope"
+	"github.com/doutok/doutok/services/internal/text"
 )
+
+// MaxContentRunes bounds a message's content.
+const MaxContentRunes = 1000
+
+// ValidateContent refuses content the contract does not allow in a message (text.Body). The
+// gateway checks it before the message crosses to the message service, which checks it again: on
+// the way, JSON turns invalid UTF-8 into U+FFFD, which the service alone would take as valid.
+func ValidateContent(content string) error {
+	if !text.Body(content, MaxContentRunes) {
+		return apperr.New(apperr.InvalidMessage)
+	}
+	return nil
+}
 
 // AppID is the message service's Dapr app id.
 const AppID = "message"

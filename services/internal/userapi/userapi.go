@@ -6,6 +6,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/daprc"
@@ -66,6 +67,14 @@ func NewClient(dapr *daprc.Client) *Client { return &Client{dapr: dapr} }
 
 // Register creates an account and returns its id.
 func (c *Client) Register(ctx context.Context, cred Credentials) (int64, error) {
+	// Checked here, before JSON turns invalid UTF-8 into U+FFFD on the way to the service: two
+	// different passwords would otherwise hash alike.
+	if !utf8.ValidString(cred.Username) {
+		return 0, apperr.New(apperr.InvalidUsername)
+	}
+	if !utf8.ValidString(cred.Password) {
+		return 0, apperr.New(apperr.InvalidPassword)
+	}
 	var reply AccountReply
 	err := c.dapr.Invoke(ctx, AppID, MethodRegister, cred, &reply)
 	return reply.UserID, err
@@ -73,6 +82,10 @@ func (c *Client) Register(ctx context.Context, cred Credentials) (int64, error) 
 
 // Login checks credentials and returns the account id.
 func (c *Client) Login(ctx context.Context, cred Credentials) (int64, error) {
+	// No account has such a name or password (see Register).
+	if !utf8.ValidString(cred.Username) || !utf8.ValidString(cred.Password) {
+		return 0, apperr.New(apperr.LoginFailed)
+	}
 	var reply AccountReply
 	err := c.dapr.Invoke(ctx, AppID, MethodLogin, cred, &reply)
 	return reply.UserID, err
