@@ -50,6 +50,9 @@ func runMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dataDir)
 	logPath := filepath.Join(dataDir, "stack.log")
+	if keep := os.Getenv("E2E_LOG"); keep != "" {
+		logPath = keep // kept after the run, for a failure the log's tail does not explain
+	}
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
