@@ -257,12 +257,30 @@ func hangThenKill(t *testing.T, process string) {
 	}
 	checkAnswers(t, process+" hung", outcomes)
 	w.checkAcknowledgedPersisted(t, outcomes)
-	// And the system serves again.
-	eventually(t, 30*time.Second, func() (bool, string) {
-		o := timedRequest("like", w.fans[0], http.MethodPost, "/douyin/comment/action/", url.Values{"token": {w.fans[0].Token},
-			"video_id": {strconv.FormatInt(w.video, 10)}, "action_type": {"1"}, "comment_text": {"after the fault"}})
-		return o.acknowledged(), fmt.Sprintf("a comment after the recovery: HTTP %d %v %v", o.status, o.body, o.err)
-	})
+	w.servesAgain(t)
+}
+
+// servesAgain waits until logins, user info, comments, follows and messages succeed again (a
+// circuit breaker opened by the fault closes within seconds), so the next test starts on a
+// recovered system.
+func (w faultWorld) servesAgain(t *testing.T) {
+	t.Helper()
+	fan, video, author := w.fans[0], strconv.FormatInt(w.video, 10), strconv.FormatInt(w.author.ID, 10)
+	for _, o := range []struct {
+		what, method, path string
+		query              url.Values
+	}{
+		{"login", http.MethodPost, "/douyin/user/login/", url.Values{"username": {fan.Name}, "password": {"secret123"}}},
+		{"user", http.MethodGet, "/douyin/user/", url.Values{"token": {fan.Token}, "user_id": {author}}},
+		{"comment", http.MethodPost, "/douyin/comment/action/", url.Values{"token": {fan.Token}, "video_id": {video}, "action_type": {"1"}, "comment_text": {"after the fault"}}},
+		{"follow", http.MethodPost, "/douyin/relation/action/", url.Values{"token": {fan.Token}, "to_user_id": {author}, "action_type": {"1"}}},
+		{"message", http.MethodPost, "/douyin/message/action/", url.Values{"token": {fan.Token}, "to_user_id": {author}, "action_type": {"1"}, "content": {"after the fault"}}},
+	} {
+		eventually(t, 30*time.Second, func() (bool, string) {
+			got := timedRequest(o.what, fan, o.method, o.path, o.query)
+			return got.acknowledged(), fmt.Sprintf("%s after the recovery: HTTP %d %v %v", o.what, got.status, got.body, got.err)
+		})
+	}
 }
 
 func TestHungPostgresNeverHangsARequest(t *testing.T) { hangThenKill(t, "postgres") }
@@ -300,6 +318,7 @@ func TestPostgresOutageLosesNothing(t *testing.T) {
 	}
 	t.Logf("PostgreSQL was down for %s", time.Since(down).Round(time.Second))
 	w.checkAcknowledgedPersisted(t, outcomes)
+	w.servesAgain(t)
 	if after := countDeadLetters(t, db); after != deadBefore {
 		t.Errorf("the outage dead-lettered %d events", after-deadBefore)
 	}
