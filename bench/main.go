@@ -60,7 +60,11 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(dataDir)
-	logs, err := os.Create(filepath.Join(dataDir, "stack.log"))
+	logPath := filepath.Join(dataDir, "stack.log")
+	if keep := os.Getenv("BENCH_LOG"); keep != "" {
+		logPath = keep // kept after the run
+	}
+	logs, err := os.Create(logPath)
 	if err != nil {
 		return err
 	}

@@ -261,8 +261,8 @@ func hangThenKill(t *testing.T, process string) {
 }
 
 // servesAgain waits until logins, user info, comments, follows and messages succeed again (a
-// circuit breaker opened by the fault closes within seconds), so the next test starts on a
-// recovered system.
+// sidecar that marked its app unhealthy, or a pool whose connections died with the database,
+// recovers within seconds), so the next test starts on a recovered system.
 func (w faultWorld) servesAgain(t *testing.T) {
 	t.Helper()
 	fan, video, author := w.fans[0], strconv.FormatInt(w.video, 10), strconv.FormatInt(w.author.ID, 10)
