@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/doutok/doutok/services/internal/pgdb"
 	"github.com/doutok/doutok/services/internal/userapi"
@@ -26,7 +27,47 @@ const (
 
 var errUsernameTaken = errors.New("username taken")
 
-type store struct{ db *sql.DB }
+type store struct {
+	db         *sql.DB
+	remembered profileMemory
+}
+
+// profileMemory remembers the profiles read from PostgreSQL. A profile never changes once its
+// account exists (the API has no way to edit one), so the memory cannot go stale: it spares the
+// database almost every read, and keeps users rendering while the database is down. Past
+// maxRememberedProfiles it starts over, which only costs reads.
+type profileMemory struct {
+	mu    sync.RWMutex
+	known map[int64]userapi.Profile
+}
+
+// maxRememberedProfiles bounds the memory (about 200 bytes a profile).
+const maxRememberedProfiles = 200_000
+
+// recall returns the remembered profiles of ids and the ids it does not know.
+func (m *profileMemory) recall(ids []int64) (found []userapi.Profile, missing []int64) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, id := range ids {
+		if p, ok := m.known[id]; ok {
+			found = append(found, p)
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	return found, missing
+}
+
+func (m *profileMemory) remember(profiles []userapi.Profile) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.known == nil || len(m.known)+len(profiles) > maxRememberedProfiles {
+		m.known = make(map[int64]userapi.Profile, len(profiles))
+	}
+	for _, p := range profiles {
+		m.known[p.ID] = p
+	}
+}
 
 // createAccount inserts an account; errUsernameTaken when the name exists.
 func (s *store) createAccount(ctx context.Context, username, hash string) (int64, error) {
@@ -49,14 +90,20 @@ func (s *store) credentials(ctx context.Context, username string) (int64, string
 	return id, hash, err
 }
 
+// profiles returns the profiles of ids that exist: from memory, the rest from PostgreSQL.
 func (s *store) profiles(ctx context.Context, ids []int64) ([]userapi.Profile, error) {
-	profiles, err := pgdb.All(ctx, s.db, func(rows *sql.Rows) (userapi.Profile, error) {
+	found, missing := s.remembered.recall(ids)
+	if len(missing) == 0 {
+		return found, nil
+	}
+	read, err := pgdb.All(ctx, s.db, func(rows *sql.Rows) (userapi.Profile, error) {
 		var p userapi.Profile
 		err := rows.Scan(&p.ID, &p.Name, &p.Signature, &p.Avatar, &p.BackgroundImage)
 		return p, err
-	}, selectProfiles, ids)
+	}, selectProfiles, missing)
 	if err != nil {
 		return nil, fmt.Errorf("select profiles: %w", err)
 	}
-	return profiles, nil
+	s.remembered.remember(read)
+	return append(found, read...), nil
 }
