@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"sort"
+	"math"
 	"strconv"
 	"time"
 
@@ -23,77 +23,18 @@ import (
 )
 
 // The hot read model (no TTL: with the broker it is the truth until the consumer persisted;
-// rebuilt from PostgreSQL by restore should the store lose it):
+// started again from PostgreSQL should the store lose it):
 //
-//	video-<id>           the video's comments, deletions kept as tombstones → the list, deletes
-//	comments-<bucket>    comment counts of videos, copied from video-<id> → comment_count
+//	window-<id>          the video's window (window.go): its count, its newest comments and
+//	                     every change not yet persisted → the list, deletes
+//	comments-<bucket>    comment counts of videos, copied from window-<id> → comment_count
 //
 // The state store is shared by the services, so every key starts with the owner's name; the
-// buckets are the published read model (commentapi).
-func videoKey(id int64) string { return "comment:video-" + strconv.FormatInt(id, 10) }
+// buckets are the published read model (commentapi). (Before the windows, a video's whole
+// history lived in one key, comment:video-<id>; nothing reads those keys any more.)
+func windowKey(id int64) string { return "comment:window-" + strconv.FormatInt(id, 10) }
 
 const countsPrefix = commentapi.CommentCountsBucket
-
-// commentSet is a video's comments. An addition is applied once; a deletion is final. Both
-// are idempotent and commute, so the request and the event consumer can apply them in any order.
-type commentSet struct {
-	Seq      int64                `json:"seq"`
-	Comments map[int64]storedItem `json:"comments"`
-}
-
-type storedItem struct {
-	UserID    int64  `json:"user_id"`
-	Content   string `json:"content,omitempty"`
-	CreatedAt int64  `json:"created_at"`
-	Deleted   bool   `json:"deleted,omitempty"`
-}
-
-func (s *commentSet) apply(c commentapi.Changed) bool {
-	if s.Comments == nil {
-		s.Comments = map[int64]storedItem{}
-	}
-	old, known := s.Comments[c.Comment.ID]
-	switch {
-	case c.Deleted && known && old.Deleted:
-		return false
-	case c.Deleted:
-		// The content goes; the author stays, to answer a repeated delete correctly.
-		s.Comments[c.Comment.ID] = storedItem{UserID: c.Comment.UserID, CreatedAt: c.Comment.CreatedAt, Deleted: true}
-	case known:
-		return false
-	default:
-		s.Comments[c.Comment.ID] = storedItem{UserID: c.Comment.UserID, Content: c.Comment.Content, CreatedAt: c.Comment.CreatedAt}
-	}
-	s.Seq++
-	return true
-}
-
-func (s *commentSet) count() int64 {
-	var n int64
-	for _, c := range s.Comments {
-		if !c.Deleted {
-			n++
-		}
-	}
-	return n
-}
-
-// newest lists the comments of videoID, newest first.
-func (s *commentSet) newest(videoID int64) []commentapi.Comment {
-	out := make([]commentapi.Comment, 0, len(s.Comments))
-	for id, c := range s.Comments {
-		if !c.Deleted {
-			out = append(out, commentapi.Comment{ID: id, VideoID: videoID, UserID: c.UserID, Content: c.Content, CreatedAt: c.CreatedAt})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].CreatedAt != out[j].CreatedAt {
-			return out[i].CreatedAt > out[j].CreatedAt
-		}
-		return out[i].ID > out[j].ID
-	})
-	return out
-}
 
 // comments is the comment service's logic.
 type comments struct {
@@ -138,12 +79,13 @@ func (s *comments) remove(ctx context.Context, req commentapi.DeleteRequest) (co
 	return c, s.announce(ctx, commentapi.Changed{EventID: uuid.NewString(), Comment: c, Deleted: true})
 }
 
-// find looks a comment up in the hot model, or in PostgreSQL when the model does not have it.
+// find looks a comment up in its video's window, or in PostgreSQL when the window does not have
+// it.
 func (s *comments) find(ctx context.Context, videoID, commentID int64) (commentapi.Comment, bool, error) {
-	set, err := s.videoSet(ctx, videoID)
+	w, err := s.window(ctx, videoID)
 	if err == nil {
-		if item, ok := set.Comments[commentID]; ok {
-			return commentapi.Comment{ID: commentID, VideoID: videoID, UserID: item.UserID, Content: item.Content, CreatedAt: item.CreatedAt}, item.Deleted, nil
+		if i := w.find(commentID); i >= 0 {
+			return w.Entries[i].Comment, w.Entries[i].Deleted, nil
 		}
 	}
 	c, deleted, err := s.store.comment(ctx, commentID)
@@ -164,50 +106,134 @@ func (s *comments) announce(ctx context.Context, change commentapi.Changed) erro
 	return nil
 }
 
-// makeVisible applies a change to the video's set and its count. Idempotent: the consumer calls
-// it again for every change it persists.
+// makeVisible applies a change to its video's window and copies the count. Idempotent: the
+// consumer calls it again before it saves a change this process did not finish, which completes
+// the work of a request that died after publishing. The count is copied even when the window
+// already had the change: whoever applied it may have died before copying.
 func (s *comments) makeVisible(ctx context.Context, change commentapi.Changed) error {
-	videoID := change.Comment.VideoID
-	set, err := lww.Update(ctx, s.hot, videoKey(videoID), func(set *commentSet) error {
-		if !set.apply(change) {
-			return lww.ErrUnchanged
-		}
-		return nil
+	w, _, err := s.update(ctx, change.Comment.VideoID, change.Comment.ID, func(w *window, sd *seed, l *lookup) (bool, error) {
+		return w.apply(change, false, sd, l)
 	})
 	if err != nil {
-		return apperr.Wrap(apperr.Unavailable, err)
+		return err
 	}
-	if err := lww.AssignCount(ctx, s.hot, countsPrefix, videoID, set.count(), set.Seq); err != nil {
+	return s.copyCount(ctx, change.Comment.VideoID, w)
+}
+
+// prepare makes a delivered change visible before it is saved (the window's invariant: what
+// PostgreSQL has was applied), unless this process's request did so already.
+func (s *comments) prepare(ctx context.Context, change commentapi.Changed) (commentapi.Changed, error) {
+	if s.hot.Finished.Take(change.EventID) {
+		return change, nil
+	}
+	return change, s.makeVisible(ctx, change)
+}
+
+// finish records in the window that a change is persisted, which lets the window drop it. A
+// window started again since the change was applied (the store lost its data) may not have it
+// yet: then it gets it here, and the count is copied. One gap remains: a change to a comment
+// below what the new window holds, applied to the lost one and saved after the new one started,
+// reads as applied (PostgreSQL has it) and is not counted by the new window.
+func (s *comments) finish(ctx context.Context, change commentapi.Changed) error {
+	w, counted, err := s.update(ctx, change.Comment.VideoID, change.Comment.ID, func(w *window, sd *seed, l *lookup) (bool, error) {
+		return w.apply(change, true, sd, l)
+	})
+	if err != nil || !counted {
+		return err
+	}
+	return s.copyCount(ctx, change.Comment.VideoID, w)
+}
+
+// maxRounds bounds the reads one window change may ask for: a seed, a lookup, and a lookup
+// again should the window drop an old entry meanwhile.
+const maxRounds = 5
+
+// update runs change on a video's window with compare-and-swap, reading from PostgreSQL what it
+// asks for (a seed, a lookup of commentID) and running it again. It returns the window as written and whether
+// its count changed.
+func (s *comments) update(ctx context.Context, videoID, commentID int64, change func(*window, *seed, *lookup) (bool, error)) (window, bool, error) {
+	var sd *seed
+	var l *lookup
+	for range maxRounds {
+		var counted bool
+		var asked lookup // the window a lookup is for
+		w, err := lww.Update(ctx, s.hot, windowKey(videoID), func(w *window) error {
+			var err error
+			counted, err = change(w, sd, l)
+			asked = lookup{Since: w.Since, LateDrops: w.LateDrops}
+			if w.Since == 0 && sd != nil {
+				asked.Since = sd.Since // the window the seed starts
+			}
+			return err
+		})
+		switch {
+		case errors.Is(err, errNotStarted):
+			sd, err = s.store.seed(ctx, videoID)
+		case errors.Is(err, errMaybeTrimmed):
+			l, err = s.store.lookup(ctx, commentID, asked)
+		case err == nil:
+			return w, counted, nil
+		}
+		if err != nil {
+			return window{}, false, apperr.Wrap(apperr.Unavailable, err)
+		}
+	}
+	return window{}, false, apperr.Newf(apperr.Unavailable, "the comment window of video %d kept changing", videoID)
+}
+
+func (s *comments) copyCount(ctx context.Context, videoID int64, w window) error {
+	if err := lww.AssignCount(ctx, s.hot, countsPrefix, videoID, w.Count, w.Seq); err != nil {
 		return apperr.Wrap(apperr.Unavailable, err)
 	}
 	return nil
 }
 
-// restore puts every persisted comment back into the hot model after the state store lost it
-// (lww.KeepRestored).
+// restore starts the window of every video with persisted comments and copies its count, after
+// the state store lost them (lww.KeepRestored): others read the counts, and a window would
+// otherwise start only at its video's next change.
 func (s *comments) restore(ctx context.Context) (int, error) {
-	return lww.Replay(ctx, s.store.eachChange, s.makeVisible)
+	return lww.Replay(ctx, s.store.eachVideo, func(ctx context.Context, videoID int64) error {
+		w, _, err := s.update(ctx, videoID, 0, func(w *window, sd *seed, _ *lookup) (bool, error) {
+			return w.start(sd)
+		})
+		if err != nil {
+			return err
+		}
+		return s.copyCount(ctx, videoID, w)
+	})
 }
 
-func (s *comments) videoSet(ctx context.Context, videoID int64) (commentSet, error) {
+func (s *comments) window(ctx context.Context, videoID int64) (window, error) {
 	ctx, cancel := context.WithTimeout(ctx, lww.ReadTimeout)
 	defer cancel()
-	sets, err := lww.GetMany[commentSet](ctx, s.hot, []string{videoKey(videoID)})
-	return sets[videoKey(videoID)], err
+	windows, err := lww.GetMany[window](ctx, s.hot, []string{windowKey(videoID)})
+	return windows[windowKey(videoID)], err
 }
 
-// list returns a video's comments, newest first, from the hot model or, when the state store is
-// unavailable, from PostgreSQL.
+// list returns a video's newest maxList comments, newest first: from its window alone when that
+// holds them (the usual case), else merged with the persisted ones at or below what the window
+// dropped; from PostgreSQL alone when the window does not exist or the state store is
+// unavailable. Either costs at most one state read and one index range of about maxList rows.
 func (s *comments) list(ctx context.Context, videoID int64) ([]commentapi.Comment, error) {
 	if _, err := s.authors.Of(ctx, videoID); err != nil {
 		return nil, err
 	}
-	set, err := s.videoSet(ctx, videoID)
+	w, err := s.window(ctx, videoID)
 	if err != nil {
 		logging.FromContext(ctx).Warn("state store unavailable, answering from PostgreSQL", zap.Error(err))
-		return s.store.list(ctx, videoID)
 	}
-	return set.newest(videoID), nil
+	if w.Since != 0 && w.complete() {
+		return merge(w.Entries, nil), nil
+	}
+	upTo := position{At: math.MaxInt64, ID: math.MaxInt64}
+	if w.Since != 0 {
+		upTo = w.Trimmed
+	}
+	persisted, err := s.store.list(ctx, videoID, upTo, maxList+w.lateTombstones())
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, err)
+	}
+	return merge(w.Entries, persisted), nil
 }
 
 // counts returns the comment count of each video in one bulk read of the counters buckets.
@@ -255,13 +281,4 @@ func counts(s *comments) func(context.Context, commentapi.CountsRequest) (commen
 		counts, err := s.counts(ctx, req.VideoIDs)
 		return commentapi.CountsReply{Status: envelope.Success, Counts: counts}, err
 	}
-}
-
-// ensureVisible is the consumer's check, after the save, that the hot model has a change:
-// nothing to do when this process's request finished it.
-func (s *comments) ensureVisible(ctx context.Context, c commentapi.Changed) error {
-	if s.hot.Finished.Take(c.EventID) {
-		return nil
-	}
-	return s.makeVisible(ctx, c)
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/doutok/doutok/services/internal/commentapi"
 	"github.com/doutok/doutok/services/internal/pgdb"
@@ -23,11 +25,19 @@ const (
 	// again changes nothing; a deletion is final whatever order the two arrive in.
 	saveCommentsPrefix = `INSERT INTO comments (id, video_id, user_id, content, created_at, deleted) VALUES `
 	saveCommentsSuffix = ` ON CONFLICT (id) DO UPDATE SET deleted = comments.deleted OR EXCLUDED.deleted`
-	selectComments     = `SELECT id, video_id, user_id, content, created_at FROM comments
-		WHERE video_id = $1 AND NOT deleted ORDER BY created_at DESC, id DESC`
+	// selectComments lists a video's comments at or below a position, newest first (one range
+	// of comments_video_idx).
+	selectComments = `SELECT id, video_id, user_id, content, created_at FROM comments
+		WHERE video_id = $1 AND NOT deleted AND (created_at, id) <= ($2, $3)
+		ORDER BY created_at DESC, id DESC LIMIT $4`
 	selectComment = `SELECT id, video_id, user_id, content, created_at, deleted FROM comments WHERE id = $1`
+	selectCount   = `SELECT count(*) FROM comments WHERE video_id = $1 AND NOT deleted`
 	selectCounts  = `SELECT video_id, count(*) FROM comments WHERE NOT deleted AND video_id = ANY($1) GROUP BY video_id`
-	selectAll     = `SELECT id, video_id, user_id, content, created_at, deleted FROM comments`
+	// selectNewest reads a video's newest rows, deleted ones included (comments_video_all_idx).
+	selectNewest = `SELECT id, video_id, user_id, content, created_at, deleted FROM comments
+		WHERE video_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`
+	selectDeleted = `SELECT deleted FROM comments WHERE id = $1`
+	selectVideos  = `SELECT DISTINCT video_id FROM comments`
 )
 
 type store struct{ db *sql.DB }
@@ -58,12 +68,54 @@ func (s *store) save(ctx context.Context, batch []commentapi.Changed) error {
 	})
 }
 
-func (s *store) list(ctx context.Context, videoID int64) ([]commentapi.Comment, error) {
+// list returns a video's persisted comments at or below upTo, newest first, at most limit.
+func (s *store) list(ctx context.Context, videoID int64, upTo position, limit int) ([]commentapi.Comment, error) {
 	return pgdb.All(ctx, s.db, func(rows *sql.Rows) (commentapi.Comment, error) {
 		var c commentapi.Comment
 		err := rows.Scan(&c.ID, &c.VideoID, &c.UserID, &c.Content, &c.CreatedAt)
 		return c, err
-	}, selectComments, videoID)
+	}, selectComments, videoID, upTo.At, upTo.ID, limit)
+}
+
+// seed reads what starts a video's window, in one snapshot: the count and the newest rows agree.
+func (s *store) seed(ctx context.Context, videoID int64) (*seed, error) {
+	sd := &seed{Since: time.Now().UnixMilli() * 1000}
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if err := tx.QueryRowContext(ctx, selectCount, videoID).Scan(&sd.Count); err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, selectNewest, videoID, keepNewest)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e := entry{Persisted: true}
+		if err := rows.Scan(&e.ID, &e.VideoID, &e.UserID, &e.Content, &e.CreatedAt, &e.Deleted); err != nil {
+			return nil, err
+		}
+		e.Comment = tombstoned(e.Comment, e.Deleted)
+		sd.Newest = append(sd.Newest, e)
+	}
+	return sd, rows.Err()
+}
+
+// lookup completes asked with what PostgreSQL holds of a comment.
+func (s *store) lookup(ctx context.Context, commentID int64, asked lookup) (*lookup, error) {
+	l := asked
+	err := s.db.QueryRowContext(ctx, selectDeleted, commentID).Scan(&l.Deleted)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return &l, nil
+	case err != nil:
+		return nil, err
+	}
+	l.Found = true
+	return &l, nil
 }
 
 // comment returns a persisted comment and whether it is deleted; sql.ErrNoRows when unknown.
@@ -86,11 +138,11 @@ func (s *store) counts(ctx context.Context, videoIDs []int64) (map[int64]int64, 
 	return out, nil
 }
 
-// eachChange calls fn with every persisted comment as a change: an addition, or a deletion.
-func (s *store) eachChange(ctx context.Context, fn func(commentapi.Changed)) error {
-	return pgdb.Each(ctx, s.db, func(rows *sql.Rows) (commentapi.Changed, error) {
-		var c commentapi.Changed
-		err := rows.Scan(&c.Comment.ID, &c.Comment.VideoID, &c.Comment.UserID, &c.Comment.Content, &c.Comment.CreatedAt, &c.Deleted)
-		return c, err
-	}, fn, selectAll)
+// eachVideo calls fn with every video that has persisted comments.
+func (s *store) eachVideo(ctx context.Context, fn func(int64)) error {
+	return pgdb.Each(ctx, s.db, func(rows *sql.Rows) (int64, error) {
+		var id int64
+		err := rows.Scan(&id)
+		return id, err
+	}, fn, selectVideos)
 }

@@ -3,7 +3,10 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -159,5 +162,123 @@ func TestConcurrentCommentsAreExact(t *testing.T) {
 	if list := comments(t, author, v); len(list) != n {
 		t.Fatalf("list has %d, want %d", len(list), n)
 	}
-	waitPersisted(t, openDB(t), n, `SELECT count(*) FROM comment.comments WHERE video_id = $1`, v)
+
+	// Two thirds delete theirs while the others add a second one.
+	var mine struct {
+		Comment commentJSON `json:"comment"`
+	}
+	ids := make([]int64, n)
+	for i, r := range replies {
+		r.decode(t, &mine)
+		ids[i] = mine.Comment.ID
+	}
+	for i, a := range talkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%3 == 0 {
+				replies[i] = comment(t, a, v, "again "+strconv.Itoa(i))
+			} else {
+				replies[i] = deleteComment(t, a, v, ids[i])
+			}
+		}()
+	}
+	wg.Wait()
+	for _, r := range replies {
+		r.expect(t, 200, 0)
+	}
+	const want = n - 2*n/3 + n/3
+	if got := videoAsSeenBy(t, author, author.ID, v).CommentCount; got != want {
+		t.Fatalf("comment_count %d after adds and deletes, want %d", got, want)
+	}
+	if list := comments(t, author, v); len(list) != want {
+		t.Fatalf("list has %d after adds and deletes, want %d", len(list), want)
+	}
+	db := openDB(t)
+	waitPersisted(t, db, want, `SELECT count(*) FROM comment.comments WHERE video_id = $1 AND NOT deleted`, v)
+	waitPersisted(t, db, 2*n/3, `SELECT count(*) FROM comment.comments WHERE video_id = $1 AND deleted`, v)
+}
+
+func addComment(t *testing.T, a account, videoID int64, text string) int64 {
+	t.Helper()
+	var out struct {
+		Comment commentJSON `json:"comment"`
+	}
+	comment(t, a, videoID, text).expect(t, 200, 0).decode(t, &out)
+	return out.Comment.ID
+}
+
+// newestIDs lists the newest (last added) max ids of ids, newest first.
+func newestIDs(ids []int64, max int) []int64 {
+	out := slices.Clone(ids)
+	slices.Reverse(out)
+	return out[:min(len(out), max)]
+}
+
+func commentIDs(list []commentJSON) []int64 {
+	ids := make([]int64, len(list))
+	for i, c := range list {
+		ids[i] = c.ID
+	}
+	return ids
+}
+
+// A video with more comments than its hot window keeps (README: the newest 150, the list the
+// newest 100): the list is the newest 100, newest first, also once deletions thin the newest
+// and the list reaches into PostgreSQL; an old comment, long dropped from the window, is
+// deleted once and counted once; and after the state store loses everything, the window starts
+// again from PostgreSQL with the same count and list.
+func TestBigVideoListsTheNewestAndDeletesOldComments(t *testing.T) {
+	const n, capped = 220, 100
+	author, writer := register(t, "bigauthor"), register(t, "bigwriter")
+	v := publishedVideo(t, author)
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = addComment(t, writer, v, "comment "+strconv.Itoa(i))
+	}
+	if got := commentIDs(comments(t, author, v)); !slices.Equal(got, newestIDs(ids, capped)) {
+		t.Fatalf("the list is not the newest %d, newest first: %v", capped, got)
+	}
+	db := openDB(t)
+	waitPersisted(t, db, n, `SELECT count(*) FROM comment.comments WHERE video_id = $1`, v)
+
+	// The oldest: only its author deletes it, once.
+	deleteComment(t, author, v, ids[0]).expect(t, 200, 30005)
+	deleteComment(t, writer, v, ids[0]).expect(t, 200, 0)
+	deleteComment(t, writer, v, ids[0]).expect(t, 200, 30004)
+	if got := videoAsSeenBy(t, author, author.ID, v).CommentCount; got != n-1 {
+		t.Fatalf("comment_count %d after deleting an old comment, want %d", got, n-1)
+	}
+
+	// Thin the newest: the list then reaches past what the window holds.
+	for _, id := range ids[n-70:] {
+		deleteComment(t, writer, v, id).expect(t, 200, 0)
+	}
+	want := newestIDs(ids[1:n-70], capped)
+	if got := commentIDs(comments(t, author, v)); !slices.Equal(got, want) {
+		t.Fatalf("after deleting the newest 70 the list is %v, want %v", got, want)
+	}
+	if got := videoAsSeenBy(t, author, author.ID, v).CommentCount; got != n-71 {
+		t.Fatalf("comment_count %d, want %d", got, n-71)
+	}
+	waitPersisted(t, db, 71, `SELECT count(*) FROM comment.comments WHERE video_id = $1 AND deleted`, v)
+
+	wiped, err := stack.WipeStateStore(context.Background())
+	if err != nil || wiped == 0 {
+		t.Fatalf("wipe: %d keys, %v", wiped, err)
+	}
+	eventually(t, 60*time.Second, func() (bool, string) {
+		got, count := commentIDs(comments(t, author, v)), videoAsSeenBy(t, author, author.ID, v).CommentCount
+		return slices.Equal(got, want) && count == n-71, fmt.Sprintf("after the loss: count %d, list %v", count, got)
+	})
+	// The window started again: an old comment still deletes once, a new one lists first.
+	deleteComment(t, writer, v, ids[1]).expect(t, 200, 0)
+	deleteComment(t, writer, v, ids[1]).expect(t, 200, 30004)
+	last := addComment(t, writer, v, "after the loss")
+	if list := comments(t, author, v); len(list) != capped || list[0].ID != last {
+		t.Fatalf("after the loss the list has %d, starting with %d; want %d starting with %d", len(list), list[0].ID, capped, last)
+	}
+	if got := videoAsSeenBy(t, author, author.ID, v).CommentCount; got != n-71 {
+		t.Fatalf("comment_count %d after the loss, a delete and an add, want %d", got, n-71)
+	}
 }
