@@ -94,7 +94,7 @@ func run() error {
 	watchStack(stack.Exited())
 	h := &harness{stack: stack, cfg: cfg, base: stack.PublicURL(), work: dataDir}
 
-	say("machine: %s\n\n", machine())
+	say("machine: %s\n", machine())
 	stages := []struct {
 		name string
 		run  func(context.Context) error
@@ -107,23 +107,42 @@ func run() error {
 		{"scale", h.scale},
 	}
 	only := selectedStages(os.Getenv("BENCH_STAGES"))
+	// A stage that fails is a missed target, and the next stages still run, unless the stack
+	// itself broke: then nothing after it would measure anything.
+	var failed []string
 	for _, s := range stages {
 		if only != nil && !only[s.name] {
 			continue
 		}
 		say("\n## %s\n\n", s.name)
 		err := s.run(ctx)
-		if dead := alive(); dead != nil {
+		dead := alive()
+		if dead != nil {
 			err = dead
 		}
 		if err != nil {
-			return fmt.Errorf("%s stage: %w", s.name, err)
+			failed = append(failed, s.name)
+			judge(s.name+" stage", err.Error(), "runs to the end", false)
+		}
+		if dead != nil {
+			break
 		}
 	}
 	summarize()
-	// A partial run does not replace the committed results unless BENCH_RESULTS names a file.
+	if err := writeResultsFile(root, only != nil, started); err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("stages that did not run to the end: %s", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// writeResultsFile writes the table to bench/RESULTS.md after a full run, or to BENCH_RESULTS:
+// a partial run does not replace the committed results unless asked to.
+func writeResultsFile(root string, partial bool, started time.Time) error {
 	results := os.Getenv("BENCH_RESULTS")
-	if results == "" && only == nil {
+	if results == "" && !partial {
 		results = filepath.Join(root, "bench", "RESULTS.md")
 	}
 	if results == "" {
