@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +48,7 @@ const (
 )
 
 func run() error {
+	started := time.Now()
 	root, err := os.Getwd()
 	if err != nil {
 		return err
@@ -72,7 +74,10 @@ func run() error {
 	cfg := devstack.Config{
 		Root: root, DataDir: dataDir, BinDir: bin, Daprd: daprd,
 		// Below the ephemeral port range (32768+), where outgoing connections could take them.
-		PublicPort: 23080, PortBase: 23100, PostgresPort: 23432, RedisPort: 23379,
+		// BENCH_PUBLIC_PORT, BENCH_PORT_BASE, BENCH_PG_PORT and BENCH_REDIS_PORT move them, to run
+		// a second bench beside another.
+		PublicPort: port("BENCH_PUBLIC_PORT", 23080), PortBase: port("BENCH_PORT_BASE", 23100),
+		PostgresPort: port("BENCH_PG_PORT", 23432), RedisPort: port("BENCH_REDIS_PORT", 23379),
 		Logs: logs,
 		// Access lines at info level would measure the log pipe; warnings and errors still show.
 		// The benchmark measures the services, not the rate limits: a few users write as fast as
@@ -86,29 +91,80 @@ func run() error {
 		return err
 	}
 	defer stack.Stop()
+	watchStack(stack.Exited())
 	h := &harness{stack: stack, cfg: cfg, base: stack.PublicURL(), work: dataDir}
 
-	fmt.Printf("machine: %s\n\n", machine())
+	say("machine: %s\n", machine())
 	stages := []struct {
 		name string
 		run  func(context.Context) error
 	}{
 		{"upload", h.uploadMemory},
-		{"feed", h.feedThroughput},
+		{"feed", h.feedReads},
+		{"lists", h.listReads},
 		{"likes", h.likeThroughput},
-		{"comments", h.commentList},
 		{"social", h.social},
+		{"scale", h.scale},
 	}
 	only := selectedStages(os.Getenv("BENCH_STAGES"))
+	// A stage that fails is a missed target, and the next stages still run, unless the stack
+	// itself broke: then nothing after it would measure anything.
+	var failed []string
 	for _, s := range stages {
 		if only != nil && !only[s.name] {
 			continue
 		}
-		if err := s.run(ctx); err != nil {
-			return fmt.Errorf("%s stage: %w", s.name, err)
+		say("\n## %s\n\n", s.name)
+		err := s.run(ctx)
+		dead := alive()
+		if dead != nil {
+			err = dead
+		}
+		if err != nil {
+			failed = append(failed, s.name)
+			judge(s.name+" stage", err.Error(), "runs to the end", false)
+		}
+		if dead != nil {
+			break
 		}
 	}
+	summarize()
+	if err := writeResultsFile(root, only != nil, started); err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("stages that did not run to the end: %s", strings.Join(failed, ", "))
+	}
 	return nil
+}
+
+// writeResultsFile writes the table to bench/RESULTS.md after a full run, or to BENCH_RESULTS:
+// a partial run does not replace the committed results unless asked to.
+func writeResultsFile(root string, partial bool, started time.Time) error {
+	results := os.Getenv("BENCH_RESULTS")
+	if results == "" && !partial {
+		results = filepath.Join(root, "bench", "RESULTS.md")
+	}
+	if results == "" {
+		return nil
+	}
+	command := "make bench"
+	if stages := os.Getenv("BENCH_STAGES"); stages != "" {
+		command = "BENCH_STAGES=" + stages + " make bench"
+	}
+	if err := writeResults(results, command, started); err != nil {
+		return err
+	}
+	fmt.Printf("\nresults written to %s\n", results)
+	return nil
+}
+
+// port reads a port from the environment, or returns def.
+func port(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
 }
 
 // selectedStages reads BENCH_STAGES ("likes" or "feed,likes"): the stages to run while working on

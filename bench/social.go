@@ -74,17 +74,22 @@ func (h *harness) social(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	eps := []endpoint{h.trivial(), user, hubUser, poll, whole,
+	trivial, err := h.trivialRead()
+	if err != nil {
+		return err
+	}
+	trivial.threads = 0 // this stage's wrk -t2, as before
+	eps := []endpoint{trivial, user, hubUser, poll, whole,
 		{name: fmt.Sprintf("friend list, %d friends (%.0f KiB)", friends, float64(size)/1024), url: h.base + friendList, timeout: 10 * time.Second}}
 	runs, err := alternate(eps)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\nsocial: %d users, one with %d friends (mutual follows), %d chats of %d messages, seeded through the API in %s;\n"+
+	say("\nsocial: %d users, one with %d friends (mutual follows), %d chats of %d messages, seeded through the API in %s;\n"+
 		"wrk -t%d -c%d, %d alternating rounds of %s each (after a %s warm-up); medians:\n\n",
 		len(ids), friends, chats, messagesPerChat, seeded.Round(time.Second), threads, connections, rounds, measure/rounds, warmup)
 	medians := printMedians(eps, runs)
-	fmt.Println()
+	sayln()
 	printRatio("user info / trivial", runs, medians, 1, 0.4)
 	printRatio("user info by a heavy follower / trivial", runs, medians, 2, 0.4)
 	printRatio("chat poll / trivial", runs, medians, 3, 0.4)
@@ -197,6 +202,6 @@ func (h *harness) checkFriendList(path string) (int, error) {
 			withMessage++
 		}
 	}
-	fmt.Printf("\nfriend list of the hub: %d friends, %d with a latest message, %d bytes\n", len(out.UserList), withMessage, len(raw))
+	say("\nfriend list of the hub: %d friends, %d with a latest message, %d bytes\n", len(out.UserList), withMessage, len(raw))
 	return len(raw), nil
 }
