@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync/atomic"
 
 	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/auth"
@@ -41,75 +39,34 @@ func (videoListResponse) failed(s envelope.Status) any {
 	return videoListResponse{Status: s, VideoList: []Video{}}
 }
 
-// newestPage is what the gateway keeps of the feed's newest page: the entries (the same for
-// every viewer) at a timeline version, and the anonymous rendering with its fingerprint.
-type newestPage struct {
-	version     int64
-	entries     []feedapi.Entry
-	fingerprint string
-	body        envelope.Encoded
-}
-
-// newestPageCache holds the gateway's copy of the newest page. It is revalidated with the feed on
-// every request: the feed answers "unchanged" in a few bytes when the copy is still exact, or
-// only the counters when just those changed, so the page crosses the sidecars only when new
-// videos arrive, and an unchanged anonymous page is not even re-encoded.
-type newestPageCache struct{ current atomic.Pointer[newestPage] }
-
-// handleFeed serves the newest-first timeline with its counters. Invocations: 1 (feed).
-func handleFeed(feed *feedapi.Client, c *composer, newest *newestPageCache) action {
+// handleFeed serves the newest-first timeline with its counters, every page alike: the page's
+// ids from the feed, their entries from the gateway's copy, the counters from the state store.
+// Invocations: 1 (feed), beside one bulk read of the counters; 2 when the gateway lacks some
+// entries (feed again); with the state store down, up to 4 more (the counters' owners).
+func handleFeed(feed *feedapi.Client, entries *feedEntries, c *composer) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		now := params.NowMillis()
 		before, err := params.Time(r, "latest_time", now)
 		if err != nil {
 			return nil, err
 		}
-		req := feedapi.PageRequest{Before: before, Viewer: viewer}
-		cached := newest.current.Load()
-		if cached != nil {
-			req.KnownVersion = cached.version
-			if viewer == anonymous {
-				req.KnownFingerprint = cached.fingerprint
-			}
-		}
-		page, err := feed.Page(r.Context(), req)
+		ids, err := feed.Page(r.Context(), before)
 		if err != nil {
 			return nil, err
 		}
-		entries := page.Entries
-		switch {
-		case page.Unchanged && cached != nil && cached.fingerprint == page.Fingerprint && cached.body != nil:
-			return cached.body, nil
-		case (page.EntriesUnchanged || page.Unchanged) && cached != nil && cached.version == page.Version:
-			entries = cached.entries
-		case page.EntriesUnchanged || page.Unchanged:
-			// The feed answers "unchanged" only for the version this request named, which is
-			// cached's: reaching here is a broken protocol, not a race.
-			return nil, fmt.Errorf("feed answered unchanged for version %d, which the gateway does not hold", page.Version)
+		page, err := entries.get(r.Context(), ids)
+		if err != nil {
+			return nil, err
+		}
+		list, err := c.feedVideos(r.Context(), viewer, page)
+		if err != nil {
+			return nil, err
 		}
 		next := now
-		if len(entries) > 0 {
-			next = entries[len(entries)-1].Video.PublishedAt
+		if n := len(page); n > 0 {
+			next = page[n-1].Video.PublishedAt
 		}
-		resp := feedResponse{Status: envelope.Success, VideoList: c.feedVideos(entries, page.Counts), NextTime: next}
-		if !page.Newest {
-			return resp, nil
-		}
-		keep := &newestPage{version: page.Version, entries: entries}
-		// An empty page's next_time is "now", which must not be replayed later.
-		if viewer == anonymous && len(entries) > 0 {
-			body, err := json.Marshal(resp)
-			if err != nil {
-				return nil, err
-			}
-			keep.fingerprint, keep.body = page.Fingerprint, body
-			newest.current.Store(keep)
-			return envelope.Encoded(body), nil
-		}
-		if cached == nil || cached.version != page.Version {
-			newest.current.Store(keep)
-		}
-		return resp, nil
+		return feedResponse{Status: envelope.Success, VideoList: list, NextTime: next}, nil
 	}
 }
 

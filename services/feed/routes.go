@@ -17,7 +17,8 @@ const routeVideoPublished = "/events/video-published"
 // newServer lists every route of the feed service; all are internal (sidecar only).
 func newServer(log *zap.Logger, appToken string, t *timeline) http.Handler {
 	r := mux.NewRouter()
-	r.Handle("/"+feedapi.MethodPage, server.Method(t.pageReply)).Methods(http.MethodPost)
+	r.Handle("/"+feedapi.MethodPage, server.Method(t.page)).Methods(http.MethodPost)
+	r.Handle("/"+feedapi.MethodEntries, server.Method(t.entries)).Methods(http.MethodPost)
 	r.Handle("/"+feedapi.MethodIndex, server.Method(index(t))).Methods(http.MethodPost)
 	r.Handle("/"+feedapi.MethodPing, server.Healthz()).Methods(http.MethodPost)
 	r.Handle("/dapr/subscribe", events.ListHandler(

@@ -23,6 +23,7 @@ import (
 // Main runs run with a context that ends on SIGINT or SIGTERM, and exits non-zero with its error.
 func Main(name string, run func(ctx context.Context, getenv server.Getenv) error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	servePprof(name, os.Getenv)
 	err := run(ctx, os.Getenv)
 	stop()
 	if err != nil {

@@ -17,29 +17,42 @@ const AppID = "feed"
 
 // Methods of the internal API.
 const (
-	MethodPage  = "timeline/page"
-	MethodIndex = "timeline/index"
-	MethodPing  = "ping"
+	MethodPage    = "timeline/page"
+	MethodEntries = "timeline/entries"
+	MethodIndex   = "timeline/index"
+	MethodPing    = "ping"
 )
 
 // PageSize is the most videos one feed page holds.
 const PageSize = 30
 
-// PageRequest asks for the videos published strictly before Before (Unix ms), newest first, as
-// Viewer (0: anonymous) sees them. A caller that already holds the newest page says so:
-// KnownVersion names the entries it holds, KnownFingerprint the whole reply.
+// PageRequest asks for the videos published strictly before Before (Unix ms), newest first.
 type PageRequest struct {
-	Before           int64  `json:"before"`
-	Viewer           int64  `json:"viewer"`
-	KnownVersion     int64  `json:"known_version"`
-	KnownFingerprint string `json:"known_fingerprint"`
+	Before int64 `json:"before"`
 }
 
-// Entry is one feed video with what the feed knows of its author.
+// PageReply names the videos of one page, newest first.
+type PageReply struct {
+	envelope.Status
+	VideoIDs []int64 `json:"video_ids"`
+}
+
+// EntriesRequest asks for the entries of videos on the timeline.
+type EntriesRequest struct {
+	VideoIDs []int64 `json:"video_ids"`
+}
+
+// EntriesReply holds the entries asked for, in no particular order; ids not on the timeline are
+// absent.
+type EntriesReply struct {
+	envelope.Status
+	Entries []Entry `json:"entries"`
+}
+
+// Entry is one feed video with its author's profile: both never change once published.
 type Entry struct {
-	Video           publishapi.Video `json:"video"`
-	Author          userapi.Profile  `json:"author"`
-	AuthorWorkCount int64            `json:"author_work_count"`
+	Video  publishapi.Video `json:"video"`
+	Author userapi.Profile  `json:"author"`
 }
 
 // Counts are the counters of a page's videos and authors, read from the read models the
@@ -63,32 +76,25 @@ type AuthorCounts struct {
 	relationapi.UserFollows
 }
 
-// PageReply is one page of the timeline. Newest says the page is the newest one, at Version.
-// Unchanged: the caller's whole reply (KnownFingerprint) is still current, nothing else is sent.
-// EntriesUnchanged: the caller's entries (KnownVersion) are current; only Counts are sent.
-type PageReply struct {
-	envelope.Status
-	Version          int64   `json:"version"`
-	Newest           bool    `json:"newest"`
-	Fingerprint      string  `json:"fingerprint"`
-	Unchanged        bool    `json:"unchanged"`
-	EntriesUnchanged bool    `json:"entries_unchanged"`
-	Entries          []Entry `json:"entries"`
-	Counts           Counts  `json:"counts"`
-}
-
 // Client calls the feed service.
 type Client struct{ dapr *daprc.Client }
 
 // NewClient returns a client that invokes the feed service through dapr.
 func NewClient(dapr *daprc.Client) *Client { return &Client{dapr: dapr} }
 
-// Page returns up to PageSize videos published strictly before req.Before with their counters,
-// or less when the caller already holds parts of the answer (see PageReply).
-func (c *Client) Page(ctx context.Context, req PageRequest) (PageReply, error) {
+// Page returns the ids of up to PageSize videos published strictly before before (Unix ms),
+// newest first.
+func (c *Client) Page(ctx context.Context, before int64) ([]int64, error) {
 	var reply PageReply
-	err := c.dapr.Invoke(ctx, AppID, MethodPage, req, &reply)
-	return reply, err
+	err := c.dapr.Invoke(ctx, AppID, MethodPage, PageRequest{Before: before}, &reply)
+	return reply.VideoIDs, err
+}
+
+// Entries returns the entries of videoIDs, in no particular order.
+func (c *Client) Entries(ctx context.Context, videoIDs []int64) ([]Entry, error) {
+	var reply EntriesReply
+	err := c.dapr.Invoke(ctx, AppID, MethodEntries, EntriesRequest{VideoIDs: videoIDs}, &reply)
+	return reply.Entries, err
 }
 
 // Index adds a published video to the timeline at once, so the next feed read shows it.
