@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"maps"
 
+	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/envelope"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/lww"
@@ -27,7 +29,7 @@ const (
 	selectViewerLikes = `SELECT video_id FROM likes WHERE liked AND user_id = $1 AND video_id = ANY($2)`
 	selectUserCounts  = `SELECT user_id, count(*) FROM likes WHERE liked AND user_id = ANY($1) GROUP BY user_id`
 	selectAuthorTotal = `SELECT author_id, count(*) FROM likes WHERE liked AND author_id = ANY($1) GROUP BY author_id`
-	selectLikedVideos = `SELECT video_id FROM likes WHERE liked AND user_id = $1 ORDER BY changed_at DESC, video_id DESC`
+	selectLikedVideos = `SELECT video_id, changed_at, event_id FROM likes WHERE liked AND user_id = $1 ORDER BY changed_at DESC, video_id DESC LIMIT $2`
 	selectAllLikes    = `SELECT user_id, video_id, author_id, liked, changed_at, event_id FROM likes`
 )
 
@@ -73,6 +75,31 @@ func (s *store) summary(ctx context.Context, req favoriteapi.SummaryRequest) (fa
 		reply.Users[id] = favoriteapi.UserLikes{FavoriteCount: userCounts[id], TotalFavorited: totals[id]}
 	}
 	return reply, nil
+}
+
+// likedVideos returns the newest favoriteapi.MaxListed videos userID likes, most recently liked
+// first: the persisted likes, overlaid with recent (the user's window, which holds the changes
+// not yet persisted). It reads enough rows that the window's unlikes cannot shorten the list.
+func (s *store) likedVideos(ctx context.Context, userID int64, recent lww.Set) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, selectLikedVideos, userID, favoriteapi.MaxListed+len(recent.Members))
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, err)
+	}
+	defer rows.Close()
+	merged := lww.Set{Members: maps.Clone(recent.Members)}
+	for rows.Next() {
+		var video int64
+		fact := lww.Fact{In: true}
+		if err := rows.Scan(&video, &fact.At, &fact.Event); err != nil {
+			return nil, err
+		}
+		merged.Apply(video, fact)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, err)
+	}
+	ids := merged.Newest()
+	return ids[:min(len(ids), favoriteapi.MaxListed)], nil
 }
 
 // eachChange calls fn with the latest persisted change of every (user, video) pair.
