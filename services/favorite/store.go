@@ -30,7 +30,7 @@ const (
 	selectUserCounts  = `SELECT user_id, count(*) FROM likes WHERE liked AND user_id = ANY($1) GROUP BY user_id`
 	selectAuthorTotal = `SELECT author_id, count(*) FROM likes WHERE liked AND author_id = ANY($1) GROUP BY author_id`
 	selectLikedVideos = `SELECT video_id, changed_at, event_id FROM likes WHERE liked AND user_id = $1 ORDER BY changed_at DESC, video_id DESC LIMIT $2`
-	selectAllLikes    = `SELECT user_id, video_id, author_id, liked, changed_at, event_id FROM likes`
+	selectLikesAfter  = `SELECT user_id, video_id, author_id, liked, changed_at, event_id FROM likes WHERE (user_id, video_id) > ($1, $2) ORDER BY user_id, video_id LIMIT $3`
 )
 
 type store struct{ db *sql.DB }
@@ -102,11 +102,31 @@ func (s *store) likedVideos(ctx context.Context, userID int64, recent lww.Set) (
 	return ids[:min(len(ids), favoriteapi.MaxListed)], nil
 }
 
-// eachChange calls fn with the latest persisted change of every (user, video) pair.
+// restorePage is how many changes eachChange reads per statement.
+const restorePage = 5000
+
+// eachChange calls fn with the latest persisted change of every (user, video) pair. It reads a
+// page at a time, each page before fn sees it: fn applies the changes to the state store, which
+// takes minutes for a big model, longer than a statement may stay open.
 func (s *store) eachChange(ctx context.Context, fn func(favoriteapi.Changed)) error {
-	return pgdb.Each(ctx, s.db, func(rows *sql.Rows) (favoriteapi.Changed, error) {
-		var c favoriteapi.Changed
-		err := rows.Scan(&c.UserID, &c.VideoID, &c.AuthorID, &c.Liked, &c.At, &c.EventID)
-		return c, err
-	}, fn, selectAllLikes)
+	var after [2]int64
+	for {
+		var page []favoriteapi.Changed
+		err := pgdb.Each(ctx, s.db, func(rows *sql.Rows) (favoriteapi.Changed, error) {
+			var c favoriteapi.Changed
+			err := rows.Scan(&c.UserID, &c.VideoID, &c.AuthorID, &c.Liked, &c.At, &c.EventID)
+			return c, err
+		}, func(c favoriteapi.Changed) { page = append(page, c) }, selectLikesAfter, after[0], after[1], restorePage)
+		if err != nil {
+			return err
+		}
+		for _, c := range page {
+			fn(c)
+		}
+		if len(page) < restorePage {
+			return nil
+		}
+		last := page[len(page)-1]
+		after = [2]int64{last.UserID, last.VideoID}
+	}
 }
