@@ -345,7 +345,7 @@ func TestDeadLettersAreKeptAndReplayed(t *testing.T) {
 		n := countRows(t, db, `SELECT count(*) FROM favorite.dead_letters WHERE strpos(encode(data, 'escape'), $1) > 0`, mark)
 		return n == 1, fmt.Sprintf("the poison event is kept %d times, want once", n)
 	}
-	eventually(t, 30*time.Second, keptPoison)
+	eventually(t, 90*time.Second, keptPoison)
 
 	// A like that died while, say, a bug was deployed: kept as the service keeps dead letters.
 	author, fan := register(t, "deadauthor"), register(t, "deadfan")
@@ -369,7 +369,7 @@ func TestDeadLettersAreKeptAndReplayed(t *testing.T) {
 	if c := videoAsSeenBy(t, fan, author.ID, v); c.FavoriteCount != 1 || !c.IsFavorite {
 		t.Errorf("the replayed like is persisted but not shown: %+v", c)
 	}
-	eventually(t, 30*time.Second, keptPoison)
+	eventually(t, 90*time.Second, keptPoison)
 	if n := countRows(t, db, `SELECT count(*) FROM favorite.dead_letters WHERE data = $1`, event); n != 0 {
 		t.Errorf("the replayed like is still kept as a dead letter (%d)", n)
 	}
