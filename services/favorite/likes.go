@@ -98,8 +98,18 @@ func eachOf(tallies []tallyOf, fn func(tallyOf) error) error {
 	return g.Wait()
 }
 
+// tallies is the store for the tallies' updates: it never writes from this process's memory of
+// a key (lww.Recent). A shard or a window merges facts, so a write from a stale copy only repeats
+// old facts; a tally counts, so after the store lost its data (Dapr's Redis store then takes any
+// ETag for the missing key) a stale copy would count every change in it twice.
+func (l *likes) tallies() lww.Store {
+	st := l.hot
+	st.Recent = nil
+	return st
+}
+
 func (l *likes) count(ctx context.Context, t tallyOf, c favoriteapi.Changed) error {
-	_, err := lww.Update(ctx, l.hot, lww.BucketKey(t.bucket, t.id), func(tally *favoriteapi.Tally) error {
+	_, err := lww.Update(ctx, l.tallies(), lww.BucketKey(t.bucket, t.id), func(tally *favoriteapi.Tally) error {
 		changed, err := count(tally, t.id, c, func() (lww.Fact, error) {
 			shard, err := l.shard(ctx, c.UserID, c.VideoID)
 			return shard.Members[c.VideoID], err
@@ -143,7 +153,7 @@ func (l *likes) record(ctx context.Context, c favoriteapi.Changed) error {
 }
 
 func (l *likes) settle(ctx context.Context, t tallyOf, c favoriteapi.Changed) error {
-	_, err := lww.Update(ctx, l.hot, lww.BucketKey(t.bucket, t.id), func(tally *favoriteapi.Tally) error {
+	_, err := lww.Update(ctx, l.tallies(), lww.BucketKey(t.bucket, t.id), func(tally *favoriteapi.Tally) error {
 		if !settle(tally, t.id, c) {
 			return lww.ErrUnchanged
 		}
