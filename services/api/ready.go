@@ -17,7 +17,6 @@ import (
 	"github.com/doutok/doutok/services/internal/messageapi"
 	"github.com/doutok/doutok/services/internal/publishapi"
 	"github.com/doutok/doutok/services/internal/relationapi"
-	"github.com/doutok/doutok/services/internal/server"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
 
@@ -56,31 +55,38 @@ func (g *startupGate) waitForServices(ctx context.Context, log *zap.Logger, side
 	log.Info("every service is ready: taking traffic")
 }
 
-// guard answers 503 with Retry-After until the gate opens; liveness is answered meanwhile.
+// guard marks every request that arrives before the gate opens; the endpoints answer those
+// with 503/50002 (and Retry-After) in their own reply shape (startingUp), as any other error.
+// Liveness, static images and local media need no service and are answered meanwhile.
 func (g *startupGate) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if g.open.Load() || r.URL.Path == server.HealthPath {
-			next.ServeHTTP(w, r)
-			return
+		if !g.open.Load() {
+			r = r.WithContext(context.WithValue(r.Context(), startingKey{}, true))
 		}
-		starting(w)
+		next.ServeHTTP(w, r)
 	})
+}
+
+type startingKey struct{}
+
+// errStarting refuses a request that arrived before every service was ready.
+var errStarting = apperr.Newf(apperr.Unavailable, "the service is starting, try again")
+
+// startingUp returns errStarting for a request the gate marked.
+func startingUp(r *http.Request) error {
+	if r.Context().Value(startingKey{}) != nil {
+		return errStarting
+	}
+	return nil
 }
 
 // readyz is the gateway's readiness: success once the gate is open.
 func (g *startupGate) readyz() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !g.open.Load() {
-			starting(w)
+			envelope.Error(w, r, errStarting)
 			return
 		}
 		envelope.OK(w, envelope.Success)
 	})
-}
-
-// starting answers 503 with the envelope, without logging each refusal as a failure.
-func starting(w http.ResponseWriter) {
-	w.Header().Set("Retry-After", "1")
-	envelope.Write(w, http.StatusServiceUnavailable,
-		envelope.Status{StatusCode: apperr.Unavailable, StatusMsg: "the service is starting, try again"})
 }

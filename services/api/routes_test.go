@@ -53,6 +53,9 @@ func TestTheGatewayRefusesTrafficUntilItsServicesAreReady(t *testing.T) {
 		if rec.Code != want || (want == 503 && (rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), `"status_code":50002`))) {
 			t.Errorf("%s before the services are ready: HTTP %d %s, want %d", path, rec.Code, rec.Body, want)
 		}
+		if path == "/douyin/feed" && !strings.Contains(rec.Body.String(), `"video_list":[]`) {
+			t.Errorf("the feed's refusal lost its reply shape: %s", rec.Body)
+		}
 	}
 	gate.open.Store(true)
 	rec := httptest.NewRecorder()

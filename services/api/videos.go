@@ -121,7 +121,11 @@ func handlePublish(p *publisher) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		read, write := publishapi.UploadDeadlines(p.maxBytes)
 		server.Extend(w, read, write)
-		if err := p.serve(w, r); err != nil {
+		err := startingUp(r)
+		if err == nil {
+			err = p.serve(w, r)
+		}
+		if err != nil {
 			setRetryAfter(w, err)
 			envelope.Error(w, r, err)
 			return
