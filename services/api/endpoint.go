@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
-	"math"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/doutok/doutok/services/internal/apperr"
@@ -55,7 +52,6 @@ func endpoint(tokens *auth.Tokens, need access, act action, reply shape) http.Ha
 				// Whatever failed, it failed because a dependency did not answer in time.
 				err = apperr.Wrap(apperr.Unavailable, err)
 			}
-			setRetryAfter(w, err)
 			envelope.ErrorAs(w, r, err, reply.failed)
 			return
 		}
@@ -98,25 +94,4 @@ func viewerOf(tokens *auth.Tokens, token string, need access) (int64, error) {
 		return anonymous, nil
 	}
 	return tokens.Verify(token)
-}
-
-// retryLater is a refusal for now (a full upload slot, a spent rate limit): the catalogue error
-// the client sees, and how long it should wait before trying again.
-type retryLater struct {
-	err   *apperr.Error
-	after time.Duration
-}
-
-func (e *retryLater) Error() string { return e.err.Error() }
-
-func (e *retryLater) Unwrap() error { return e.err }
-
-// setRetryAfter tells a client refused for now when to try again, in whole seconds rounded up
-// (never 0, which would invite an immediate retry).
-func setRetryAfter(w http.ResponseWriter, err error) {
-	var later *retryLater
-	if errors.As(err, &later) {
-		seconds := max(1, int(math.Ceil(later.after.Seconds())))
-		w.Header().Set("Retry-After", strconv.Itoa(seconds))
-	}
 }

@@ -254,11 +254,11 @@ func (l *limiter) take(key string, now time.Time) error {
 	defer l.mu.Unlock()
 	full, known := l.fullAt[key]
 	if !known && len(l.fullAt) >= l.maxKeys && !l.makeRoom(now) {
-		return &retryLater{apperr.New(apperr.TooManyRequests), sweepEvery}
+		return &apperr.Later{Err: apperr.New(apperr.TooManyRequests), After: sweepEvery}
 	}
 	next := later(full, now).Add(l.budget.every)
 	if wait := next.Sub(now) - time.Duration(l.budget.burst)*l.budget.every; wait > 0 {
-		return &retryLater{apperr.New(apperr.TooManyRequests), wait}
+		return &apperr.Later{Err: apperr.New(apperr.TooManyRequests), After: wait}
 	}
 	l.fullAt[key] = next
 	return nil

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -24,11 +23,11 @@ func waitOf(t *testing.T, err error) time.Duration {
 	if err == nil {
 		return 0
 	}
-	var later *retryLater
-	if !errors.As(err, &later) || !apperr.Is(err, apperr.TooManyRequests) {
+	after, ok := apperr.RetryAfter(err)
+	if !ok || !apperr.Is(err, apperr.TooManyRequests) {
 		t.Fatalf("refused with %v, want TooManyRequests with a wait", err)
 	}
-	return later.after
+	return after
 }
 
 func TestLimiterAllowsABurstThenOneEveryInterval(t *testing.T) {

@@ -32,13 +32,13 @@ func (s *uploadSlots) take(user int64) error {
 	defer s.mu.Unlock()
 	if user == anonymous {
 		if s.total >= s.maxTotal {
-			return &retryLater{apperr.New(apperr.UploadsBusy), retryUploadAfter}
+			return &apperr.Later{Err: apperr.New(apperr.UploadsBusy), After: retryUploadAfter}
 		}
 		s.total++
 		return nil
 	}
 	if s.perUser[user] >= s.maxPerUser {
-		return &retryLater{apperr.New(apperr.TooManyUploads), retryUploadAfter}
+		return &apperr.Later{Err: apperr.New(apperr.TooManyUploads), After: retryUploadAfter}
 	}
 	s.perUser[user]++
 	return nil

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/doutok/doutok/services/internal/apperr"
+	"github.com/doutok/doutok/services/internal/envelope"
 )
 
 func TestUploadSlotsCapAllAndEachUser(t *testing.T) {
@@ -32,7 +34,7 @@ func TestUploadSlotsCapAllAndEachUser(t *testing.T) {
 		t.Fatalf("a user's slot given back is free again: %v", err)
 	}
 	rec := httptest.NewRecorder()
-	setRetryAfter(rec, s.take(7))
+	envelope.Error(rec, httptest.NewRequest(http.MethodPost, "/douyin/publish/action/", nil), s.take(7))
 	if rec.Header().Get("Retry-After") != "10" {
 		t.Fatalf("Retry-After = %q", rec.Header().Get("Retry-After"))
 	}

@@ -126,7 +126,6 @@ func handlePublish(p *publisher) http.Handler {
 			err = p.serve(w, r)
 		}
 		if err != nil {
-			setRetryAfter(w, err)
 			envelope.Error(w, r, err)
 			return
 		}

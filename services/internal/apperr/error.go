@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"time"
 )
 
 // Code identifies one cause of failure. Codes are stable: never renumber or reuse one.
@@ -177,4 +178,24 @@ func Sorted() []Entry {
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Code < entries[j].Code })
 	return entries
+}
+
+// Later is a refusal for now (a full upload slot, a spent rate limit): the catalogue error the
+// client sees, and how long it should wait before trying again (the envelope's Retry-After).
+type Later struct {
+	Err   *Error
+	After time.Duration
+}
+
+func (e *Later) Error() string { return e.Err.Error() }
+
+func (e *Later) Unwrap() error { return e.Err }
+
+// RetryAfter returns how long err asks the client to wait, if it is (or wraps) a Later.
+func RetryAfter(err error) (time.Duration, bool) {
+	var later *Later
+	if errors.As(err, &later) {
+		return later.After, true
+	}
+	return 0, false
 }

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
+	"strconv"
 
 	"go.uber.org/zap"
 
@@ -71,7 +73,10 @@ func ErrorAs(w http.ResponseWriter, r *http.Request, err error, shape func(Statu
 	if status >= http.StatusInternalServerError {
 		logging.FromContext(r.Context()).Error("request failed", zap.Error(err))
 	}
-	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+	if after, ok := apperr.RetryAfter(err); ok {
+		// Whole seconds rounded up, never 0 (which would invite an immediate retry).
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(after.Seconds())))))
+	} else if status == http.StatusServiceUnavailable {
 		// Unavailable is passing (a dependency down or too slow): tell clients when to try again.
 		w.Header().Set("Retry-After", RetryAfterUnavailable)
 	}
