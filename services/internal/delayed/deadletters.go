@@ -78,8 +78,9 @@ type replayReply struct {
 	Replayed int `json:"replayed"`
 }
 
-// replayDeadLetters publishes every kept dead letter to its topic again and forgets it. A crash
-// between the two publishes it twice, which the consumers' idempotence absorbs.
+// replayDeadLetters publishes every kept dead letter to its topic again and forgets it, a batch
+// at a time. A crash between the two publishes some twice, which the consumers' idempotence
+// absorbs.
 func replayDeadLetters(s *Service) http.Handler {
 	return server.Method(func(ctx context.Context, _ struct{}) (replayReply, error) {
 		// Only what is kept now: a replayed event that dies again comes back as a new row.
@@ -105,15 +106,17 @@ func replayDeadLetters(s *Service) http.Handler {
 			if len(letters) == 0 {
 				break
 			}
-			for _, l := range letters {
+			digests := make([]string, len(letters))
+			for i, l := range letters {
 				if err := events.Publish(ctx, s.SDK(), l.topic, json.RawMessage(l.data)); err != nil {
 					return replayReply{}, err
 				}
-				if _, err := s.DB.ExecContext(ctx, `DELETE FROM dead_letters WHERE digest = $1`, l.digest); err != nil {
-					return replayReply{}, err
-				}
-				replayed++
+				digests[i] = l.digest
 			}
+			if _, err := s.DB.ExecContext(ctx, `DELETE FROM dead_letters WHERE digest = ANY($1)`, digests); err != nil {
+				return replayReply{}, err
+			}
+			replayed += len(letters)
 		}
 		s.Log.Info("dead letters replayed", zap.Int("events", replayed))
 		return replayReply{Status: envelope.Success, Replayed: replayed}, nil
