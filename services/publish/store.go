@@ -28,7 +28,6 @@ const (
 	selectByIDs = `SELECT id, author_id, title, play_key, cover_key, published_at
 		FROM videos WHERE id = ANY($1)`
 	selectWorkCounts    = `SELECT author_id, count(*) FROM videos WHERE author_id = ANY($1) GROUP BY author_id`
-	selectWorkCount     = `SELECT count(*) FROM videos WHERE author_id = $1`
 	selectAllWorkCounts = `SELECT author_id, count(*) FROM videos GROUP BY author_id`
 )
 
@@ -81,9 +80,8 @@ func (s *store) workCounts(ctx context.Context, authorIDs []int64) (map[int64]in
 }
 
 func (s *store) workCount(ctx context.Context, authorID int64) (int64, error) {
-	var n int64
-	err := s.db.QueryRowContext(ctx, selectWorkCount, authorID).Scan(&n)
-	return n, err
+	counts, err := s.workCounts(ctx, []int64{authorID})
+	return counts[authorID], err
 }
 
 // authorWorks is an author's work count.
