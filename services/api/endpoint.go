@@ -69,7 +69,7 @@ const DefaultRequestTimeout = 4 * time.Second
 
 // serve parses the parameters, finds the viewer and runs the action.
 func serve(tokens *auth.Tokens, need access, act action, r *http.Request, w http.ResponseWriter) (any, error) {
-	if err := startingUp(r); err != nil {
+	if err := refusal(r); err != nil {
 		return nil, err
 	}
 	if err := params.Parse(w, r); err != nil {

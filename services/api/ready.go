@@ -55,29 +55,34 @@ func (g *startupGate) waitForServices(ctx context.Context, log *zap.Logger, side
 	log.Info("every service is ready: taking traffic")
 }
 
-// guard marks every request that arrives before the gate opens; the endpoints answer those
-// with 503/50002 (and Retry-After) in their own reply shape (startingUp), as any other error.
-// Liveness, static images and local media need no service and are answered meanwhile.
+// guard marks every request that arrives before the gate opens (refuse); the endpoints answer
+// those with 503/50002 (and Retry-After) in their own reply shape, as any other error. Liveness,
+// static images and local media need no service and are answered meanwhile.
 func (g *startupGate) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !g.open.Load() {
-			r = r.WithContext(context.WithValue(r.Context(), startingKey{}, true))
+			r = refuse(r, errStarting)
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-type startingKey struct{}
-
 // errStarting refuses a request that arrived before every service was ready.
 var errStarting = apperr.Newf(apperr.Unavailable, "the service is starting, try again")
 
-// startingUp returns errStarting for a request the gate marked.
-func startingUp(r *http.Request) error {
-	if r.Context().Value(startingKey{}) != nil {
-		return errStarting
-	}
-	return nil
+// refusalKey marks a request refused before its endpoint ran.
+type refusalKey struct{}
+
+// refuse marks r as refused with err: a middleware that must turn a request down leaves the
+// answer to the endpoint, which knows its reply shape (refusal).
+func refuse(r *http.Request, err error) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), refusalKey{}, err))
+}
+
+// refusal returns the error a middleware refused r with, or nil.
+func refusal(r *http.Request) error {
+	err, _ := r.Context().Value(refusalKey{}).(error)
+	return err
 }
 
 // readyz is the gateway's readiness: success once the gate is open.

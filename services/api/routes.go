@@ -87,25 +87,36 @@ const (
 	maxHeaderBytes = 32 << 10
 )
 
-// boundedRequest refuses, with the envelope, a query string or headers over their bounds.
+// boundedRequest refuses a query string or headers over their bounds: a mobile endpoint answers
+// the refusal in its reply shape (refuse), any other route with the plain envelope here.
 func boundedRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var err error
 		if len(r.URL.RawQuery) > maxQueryBytes {
-			envelope.Error(w, r, apperr.New(apperr.QueryTooLong))
-			return
+			err = apperr.New(apperr.QueryTooLong)
+		} else if headerBytes(r.Header) > maxHeaderBytes {
+			err = apperr.New(apperr.HeadersTooLarge)
 		}
-		size := 0
-		for name, values := range r.Header {
-			for _, v := range values {
-				size += len(name) + len(v)
-			}
-		}
-		if size > maxHeaderBytes {
-			envelope.Error(w, r, apperr.New(apperr.HeadersTooLarge))
+		switch {
+		case err == nil:
+		case strings.HasPrefix(r.URL.Path, "/douyin/"):
+			r = refuse(r, err)
+		default:
+			envelope.Error(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+func headerBytes(h http.Header) int {
+	size := 0
+	for name, values := range h {
+		for _, v := range values {
+			size += len(name) + len(v)
+		}
+	}
+	return size
 }
 
 // withoutTrailingSlash routes /douyin/feed/ as /douyin/feed. It rewrites instead of redirecting:

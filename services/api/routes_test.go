@@ -157,3 +157,25 @@ func TestInvalidUTF8TextIsRefusedAtTheGateway(t *testing.T) {
 		}
 	}
 }
+
+func TestOversizedRequestsAreRefusedInTheEndpointsShape(t *testing.T) {
+	h, _ := testServer(t)
+	long := httptest.NewRequest(http.MethodGet, "/douyin/feed?latest_time="+strings.Repeat("9", maxQueryBytes), nil)
+	heavy := httptest.NewRequest(http.MethodPost, "/douyin/user/login?username=a&password=b", nil)
+	heavy.Header.Set("X-Padding", strings.Repeat("p", maxHeaderBytes))
+	for _, tc := range []struct {
+		req         *http.Request
+		status      int
+		code, field string
+	}{
+		{long, http.StatusRequestURITooLong, `"status_code":40006`, `"video_list":[]`},
+		{heavy, http.StatusRequestHeaderFieldsTooLarge, `"status_code":40007`, `"token":""`},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, tc.req)
+		body := rec.Body.String()
+		if rec.Code != tc.status || !strings.Contains(body, tc.code) || !strings.Contains(body, tc.field) {
+			t.Errorf("%s: HTTP %d %s", tc.req.URL.Path, rec.Code, body)
+		}
+	}
+}

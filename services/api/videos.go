@@ -121,7 +121,7 @@ func handlePublish(p *publisher) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		read, write := publishapi.UploadDeadlines(p.maxBytes)
 		server.Extend(w, read, write)
-		err := startingUp(r)
+		err := refusal(r)
 		if err == nil {
 			err = p.serve(w, r)
 		}
