@@ -41,7 +41,7 @@ func (c *composer) gather(ctx context.Context, viewer int64, userIDs, videoIDs [
 		g.Go(func() (err error) { f.profiles, err = c.accounts.Profiles(gctx, userIDs); return err })
 	}
 	g.Go(func() (err error) {
-		f.Counts, err = c.counters.Read(gctx, counters.Request{Viewer: viewer, VideoIDs: videoIDs, UserIDs: userIDs, Works: true})
+		f.Counts, err = c.counters.Read(gctx, counters.Request{Viewer: viewer, VideoIDs: videoIDs, UserIDs: userIDs})
 		return err
 	})
 	return f, g.Wait()
@@ -103,7 +103,6 @@ func (c *composer) feedVideos(ctx context.Context, viewer int64, entries []feeda
 		Viewer:   viewer,
 		VideoIDs: ids.Distinct(entries, func(e feedapi.Entry) int64 { return e.Video.ID }),
 		UserIDs:  ids.Distinct(entries, func(e feedapi.Entry) int64 { return e.Video.AuthorID }),
-		Works:    true,
 	})
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"github.com/doutok/doutok/services/internal/feedapi"
 	"github.com/doutok/doutok/services/internal/logging"
 	"github.com/doutok/doutok/services/internal/publishapi"
+	"github.com/doutok/doutok/services/internal/server"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
 
@@ -32,15 +33,12 @@ func (t *timeline) page(ctx context.Context, req feedapi.PageRequest) (feedapi.P
 
 // entries answers the entries of videos, for a caller that lacks them.
 func (t *timeline) entries(ctx context.Context, req feedapi.EntriesRequest) (feedapi.EntriesReply, error) {
-	if len(req.VideoIDs) > maxEntriesAsked {
-		return feedapi.EntriesReply{}, apperr.Newf(apperr.InvalidParameter, "at most %d entries at once", maxEntriesAsked)
+	if err := server.LimitBatch(len(req.VideoIDs), feedapi.MaxEntriesBatch); err != nil {
+		return feedapi.EntriesReply{}, err
 	}
 	entries, err := t.store.entries(ctx, req.VideoIDs)
 	return feedapi.EntriesReply{Status: envelope.Success, Entries: entries}, err
 }
-
-// maxEntriesAsked bounds one entries request: a few pages.
-const maxEntriesAsked = 1000
 
 // add puts a published video on the timeline, fetching its author's profile the first time the
 // author appears.

@@ -5,7 +5,7 @@
 // asked instead (they answer from PostgreSQL).
 //
 // The keys and their decoding belong to the owners' API packages; this package only gathers
-// them, so that every reader (the gateway, the feed) reads them one way.
+// them, so that the gateway reads them one way for every User and Video it renders.
 package counters
 
 import (
@@ -24,19 +24,17 @@ import (
 	"github.com/doutok/doutok/services/internal/relationapi"
 )
 
-// Request names the counters wanted: of videos, of users, and whether the users' work counts
-// too (the feed keeps its own).
+// Request names the counters wanted: of videos, and of users (work counts included).
 type Request struct {
 	Viewer   int64
 	VideoIDs []int64
 	UserIDs  []int64
-	Works    bool
 }
 
 // Counts are the counters read. Every requested id is present.
 type Counts struct {
 	feedapi.Counts
-	Works map[int64]int64 // only when asked
+	Works map[int64]int64
 }
 
 // Keys names the state keys holding the counters req asks for.
@@ -46,9 +44,7 @@ func Keys(req Request) []string {
 	for _, prefix := range []string{favoriteapi.UserLikedBucket, favoriteapi.UserReceivedBucket, relationapi.FollowCountBucket, relationapi.FollowerCountBucket} {
 		keys = append(keys, lww.BucketKeys(prefix, req.UserIDs)...)
 	}
-	if req.Works {
-		keys = append(keys, lww.BucketKeys(publishapi.WorkCountBucket, req.UserIDs)...)
-	}
+	keys = append(keys, lww.BucketKeys(publishapi.WorkCountBucket, req.UserIDs)...)
 	if req.Viewer > 0 {
 		if len(req.VideoIDs) > 0 {
 			keys = append(keys, favoriteapi.UserLikesKey(req.Viewer))
@@ -67,8 +63,11 @@ func Decode(raw map[string]json.RawMessage, req Request) (Counts, error) {
 		viewerLikes = buckets.Set(favoriteapi.UserLikesKey(req.Viewer))
 	}
 	followedByViewer := func(id int64) bool {
+		if req.Viewer <= 0 {
+			return false
+		}
 		shard := buckets.Set(relationapi.FollowsShardKey(req.Viewer, id))
-		return req.Viewer > 0 && shard.Has(id)
+		return shard.Has(id)
 	}
 	for _, id := range req.VideoIDs {
 		counts.Videos[id] = feedapi.VideoCounts{
@@ -89,9 +88,7 @@ func Decode(raw map[string]json.RawMessage, req Request) (Counts, error) {
 				FollowedByViewer: followedByViewer(id),
 			},
 		}
-		if req.Works {
-			counts.Works[id] = buckets.Count(publishapi.WorkCountBucket, id)
-		}
+		counts.Works[id] = buckets.Count(publishapi.WorkCountBucket, id)
 	}
 	return counts, buckets.Err()
 }
@@ -101,9 +98,7 @@ func newCounts(req Request) Counts {
 		Videos:  make(map[int64]feedapi.VideoCounts, len(req.VideoIDs)),
 		Authors: make(map[int64]feedapi.AuthorCounts, len(req.UserIDs)),
 	}}
-	if req.Works {
-		c.Works = make(map[int64]int64, len(req.UserIDs))
-	}
+	c.Works = make(map[int64]int64, len(req.UserIDs))
 	return c
 }
 
@@ -157,9 +152,7 @@ func (r *Reader) FromOwners(ctx context.Context, req Request) (Counts, error) {
 			follows, err = r.Owners.Relations.Summary(gctx, req.Viewer, req.UserIDs)
 			return err
 		})
-		if req.Works {
-			g.Go(func() (err error) { works, err = r.Owners.Publish.WorkCounts(gctx, req.UserIDs); return err })
-		}
+		g.Go(func() (err error) { works, err = r.Owners.Publish.WorkCounts(gctx, req.UserIDs); return err })
 	}
 	if err := g.Wait(); err != nil {
 		return counts, err
@@ -170,9 +163,7 @@ func (r *Reader) FromOwners(ctx context.Context, req Request) (Counts, error) {
 	}
 	for _, id := range req.UserIDs {
 		counts.Authors[id] = feedapi.AuthorCounts{UserLikes: likes.Users[id], UserFollows: follows[id]}
-		if req.Works {
-			counts.Works[id] = works[id]
-		}
+		counts.Works[id] = works[id]
 	}
 	return counts, nil
 }

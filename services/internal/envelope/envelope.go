@@ -31,18 +31,8 @@ const RetryAfterUnavailable = "2"
 // ContentType is the content type of every response.
 const ContentType = "application/json; charset=utf-8"
 
-// Encoded is a response body that is already encoded JSON (a cached rendering); Write sends it
-// as it is.
-type Encoded []byte
-
 // Write sends v as the JSON body with the given HTTP status.
 func Write(w http.ResponseWriter, httpStatus int, v any) {
-	if encoded, ok := v.(Encoded); ok {
-		w.Header().Set("Content-Type", ContentType)
-		w.WriteHeader(httpStatus)
-		_, _ = w.Write(encoded)
-		return
-	}
 	body, err := json.Marshal(v)
 	if err != nil {
 		// Only a programming error (an unencodable type) lands here; keep the envelope promise.

@@ -90,11 +90,22 @@ func (c *Client) Page(ctx context.Context, before int64) ([]int64, error) {
 	return reply.VideoIDs, err
 }
 
-// Entries returns the entries of videoIDs, in no particular order.
+// MaxEntriesBatch bounds one entries request; Entries splits longer lists.
+const MaxEntriesBatch = 1000
+
+// Entries returns the entries of videoIDs, in no particular order. Invocations: one per
+// MaxEntriesBatch ids.
 func (c *Client) Entries(ctx context.Context, videoIDs []int64) ([]Entry, error) {
-	var reply EntriesReply
-	err := c.dapr.Invoke(ctx, AppID, MethodEntries, EntriesRequest{VideoIDs: videoIDs}, &reply)
-	return reply.Entries, err
+	var out []Entry
+	err := daprc.InChunks(videoIDs, MaxEntriesBatch, func(part []int64) error {
+		var reply EntriesReply
+		if err := c.dapr.Invoke(ctx, AppID, MethodEntries, EntriesRequest{VideoIDs: part}, &reply); err != nil {
+			return err
+		}
+		out = append(out, reply.Entries...)
+		return nil
+	})
+	return out, err
 }
 
 // Index adds a published video to the timeline at once, so the next feed read shows it.
