@@ -36,8 +36,7 @@ const (
 	// selectNewest reads a video's newest rows, deleted ones included (comments_video_all_idx).
 	selectNewest = `SELECT id, video_id, user_id, content, created_at, deleted FROM comments
 		WHERE video_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`
-	selectDeleted = `SELECT deleted FROM comments WHERE id = $1`
-	selectVideos  = `SELECT DISTINCT video_id FROM comments`
+	selectVideos = `SELECT DISTINCT video_id FROM comments`
 )
 
 type store struct{ db *sql.DB }
@@ -107,7 +106,8 @@ func (s *store) seed(ctx context.Context, videoID int64) (*seed, error) {
 // lookup completes asked with what PostgreSQL holds of a comment.
 func (s *store) lookup(ctx context.Context, commentID int64, asked lookup) (*lookup, error) {
 	l := asked
-	err := s.db.QueryRowContext(ctx, selectDeleted, commentID).Scan(&l.Deleted)
+	_, deleted, err := s.comment(ctx, commentID)
+	l.Deleted = deleted
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return &l, nil

@@ -28,9 +28,7 @@ type position struct {
 func positionOf(c commentapi.Comment) position { return position{At: c.CreatedAt, ID: c.ID} }
 
 // above reports whether p is newer than q.
-func (p position) above(q position) bool {
-	return p.At > q.At || (p.At == q.At && p.ID > q.ID)
-}
+func (p position) above(q position) bool { return cmpPositions(p, q) < 0 }
 
 // window is one video's hot model: the count of its comments, its newest entries, and every
 // change not yet persisted. Its size is bounded by keepNewest plus the changes in flight,

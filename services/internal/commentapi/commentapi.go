@@ -61,7 +61,10 @@ type Changed struct {
 
 // Valid reports whether a change names everything it needs: one that does not is poison.
 func (c Changed) Valid() bool {
-	return c.EventID != "" && c.Comment.ID > 0 && c.Comment.VideoID > 0 && c.Comment.UserID > 0
+	// An added comment's text passes the same rules as at the gateway: the consumer makes a change
+	// visible before saving it, so one that could never be saved must not get that far.
+	return c.EventID != "" && c.Comment.ID > 0 && c.Comment.VideoID > 0 && c.Comment.UserID > 0 &&
+		(c.Deleted || ValidateContent(c.Comment.Content) == nil)
 }
 
 // AddRequest adds a comment by UserID to VideoID.
