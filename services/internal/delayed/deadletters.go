@@ -57,12 +57,14 @@ func createDeadLetters(ctx context.Context, db *sql.DB) error {
 
 // keepDeadLetter stores one event of topic's dead-letter topic under topic, the topic a replay
 // publishes it to; a database error asks for redelivery, so a dead letter is never lost either.
+// Keeping one again renews its received_at: a replay forgets only the rows it read (received
+// before it began), so an event that dies again while its replay is still running stays kept.
 func keepDeadLetter(db *sql.DB, topic string) http.Handler {
 	return events.Handler(func(ctx context.Context, data json.RawMessage) error {
 		sum := sha256.Sum256(data)
 		digest := hex.EncodeToString(sum[:])
 		_, err := db.ExecContext(ctx, `INSERT INTO dead_letters (digest, topic, data) VALUES ($1, $2, $3)
-			ON CONFLICT (digest) DO NOTHING`, digest, topic, []byte(data))
+			ON CONFLICT (digest) DO UPDATE SET received_at = now()`, digest, topic, []byte(data))
 		if err != nil {
 			return err
 		}
@@ -113,7 +115,9 @@ func replayDeadLetters(s *Service) http.Handler {
 				}
 				digests[i] = l.digest
 			}
-			if _, err := s.DB.ExecContext(ctx, `DELETE FROM dead_letters WHERE digest = ANY($1)`, digests); err != nil {
+			// Not one that died again since the snapshot: it was kept anew after this read.
+			if _, err := s.DB.ExecContext(ctx, `DELETE FROM dead_letters WHERE digest = ANY($1) AND received_at <= $2`,
+				digests, snapshot); err != nil {
 				return replayReply{}, err
 			}
 			replayed += len(letters)
