@@ -81,6 +81,37 @@ func (c *Counter) UnmarshalJSON(data []byte) error {
 	return err
 }
 
+// CounterIn finds id's counter in the JSON of a Counters bucket, {"e":{"<id>":[value,seq],…}},
+// without decoding the rest; an empty bucket or an absent id is the zero Counter. The only
+// strings in a bucket are object keys ("e", the ids, and "v" and "s" in the object form of
+// earlier versions), so the quoted id followed by a colon is id's entry.
+func CounterIn(bucket []byte, id int64) (Counter, error) {
+	var buf [24]byte
+	quoted := append(strconv.AppendInt(append(buf[:0], '"'), id, 10), '"')
+	for rest := bucket; ; {
+		at := bytes.Index(rest, quoted)
+		if at < 0 {
+			return Counter{}, nil
+		}
+		rest = bytes.TrimLeft(rest[at+len(quoted):], " \t\r\n")
+		if len(rest) == 0 || rest[0] != ':' {
+			continue
+		}
+		rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+		closing := byte(']')
+		if len(rest) > 0 && rest[0] == '{' {
+			closing = '}'
+		}
+		end := bytes.IndexByte(rest, closing)
+		if end < 0 {
+			return Counter{}, errShape
+		}
+		var c Counter
+		err := c.UnmarshalJSON(rest[:end+1])
+		return c, err
+	}
+}
+
 // decodeArrayOr reads data with read when it is an array, or into legacy when it is an object
 // (a value written by an earlier version), and reports which it was.
 func decodeArrayOr(data []byte, legacy any, read func(*arrayParser)) (wasObject bool, err error) {

@@ -69,3 +69,39 @@ func TestMisshapenValuesAreErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestCounterInFindsOneCounterWithoutDecodingTheBucket(t *testing.T) {
+	bucket := Counters{Entries: map[int64]Counter{}}
+	for id := int64(640); id < 704; id += 3 {
+		bucket.Entries[id] = Counter{Value: id * 7, Seq: id + 1}
+	}
+	bucket.Entries[641] = Counter{Value: 0, Seq: -2}
+	raw, err := json.Marshal(bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy := []byte(`{"e": {"64": {"v": 5, "s": 9}, "6": {"s": 2, "v": 1}}}`)
+	for _, tc := range []struct {
+		name   string
+		bucket []byte
+		id     int64
+		want   Counter
+	}{
+		{"present", raw, 643, bucket.Entries[643]},
+		{"first", raw, 640, bucket.Entries[640]},
+		{"negative seq", raw, 641, bucket.Entries[641]},
+		{"absent, its digits inside other ids", raw, 64, Counter{}},
+		{"absent", raw, 642, Counter{}},
+		{"empty bucket", nil, 1, Counter{}},
+		{"earlier versions' objects", legacy, 6, Counter{Value: 1, Seq: 2}},
+		{"earlier versions' objects, longer id", legacy, 64, Counter{Value: 5, Seq: 9}},
+	} {
+		got, err := CounterIn(tc.bucket, tc.id)
+		if err != nil || got != tc.want {
+			t.Errorf("%s: got %+v, %v; want %+v", tc.name, got, err, tc.want)
+		}
+	}
+	if _, err := CounterIn([]byte(`{"e":{"7":[1,`), 7); err == nil {
+		t.Error("a truncated bucket decoded without an error")
+	}
+}

@@ -401,7 +401,9 @@ func GetMany[T any](ctx context.Context, st Store, keys []string) (map[string]T,
 			continue
 		}
 		var v T
-		if err := json.Unmarshal(item.Value, &v); err != nil {
+		if raw, ok := any(&v).(*json.RawMessage); ok {
+			*raw = item.Value // taken as it is: its reader decodes only what it needs of it
+		} else if err := json.Unmarshal(item.Value, &v); err != nil {
 			return nil, fmt.Errorf("decode %s: %w", item.Key, err)
 		}
 		out[item.Key] = v
@@ -467,18 +469,18 @@ func AssignCount(ctx context.Context, st Store, prefix string, id, value, seq in
 	return err
 }
 
-// Buckets reads counts and sets out of the raw values of a bulk read (as returned by GetMany),
-// decoding each value once.
+// Buckets reads counts and sets out of the raw values of a bulk read (as returned by GetMany).
+// A counter is looked up in its bucket without decoding the rest (CounterIn): a list reads one or
+// two counters out of each 64-counter bucket it fetches. A set is decoded once.
 type Buckets struct {
-	raw     map[string]json.RawMessage
-	decoded map[string]Counters
-	sets    map[string]Set
-	err     error
+	raw  map[string]json.RawMessage
+	sets map[string]Set
+	err  error
 }
 
 // NewBuckets wraps the raw values of a bulk read.
 func NewBuckets(raw map[string]json.RawMessage) *Buckets {
-	return &Buckets{raw: raw, decoded: map[string]Counters{}, sets: map[string]Set{}}
+	return &Buckets{raw: raw, sets: map[string]Set{}}
 }
 
 // Count returns id's count in the prefix's buckets; 0 when none was recorded.
@@ -487,14 +489,11 @@ func (b *Buckets) Count(prefix string, id int64) int64 { return b.Counter(prefix
 // Counter returns id's counter, with the Seq it was copied at, in the prefix's buckets.
 func (b *Buckets) Counter(prefix string, id int64) Counter {
 	key := BucketKey(prefix, id)
-	c, ok := b.decoded[key]
-	if !ok {
-		if v, found := b.raw[key]; found {
-			b.err = errors.Join(b.err, json.Unmarshal(v, &c))
-		}
-		b.decoded[key] = c
+	c, err := CounterIn(b.raw[key], id)
+	if err != nil {
+		b.err = errors.Join(b.err, fmt.Errorf("decode %s: %w", key, err))
 	}
-	return c.Entries[id]
+	return c
 }
 
 // Set returns the set stored at key, decoded once; an absent key is the empty set.
