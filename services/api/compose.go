@@ -78,27 +78,10 @@ func (c *composer) user(p userapi.Profile, workCount int64, counts feedapi.Autho
 	}
 }
 
-// videos renders videos with their authors, in the given order.
-// Invocations: 1 (user), as gather.
-func (c *composer) videos(ctx context.Context, viewer int64, vs []publishapi.Video) ([]Video, error) {
-	videoIDs := ids.Distinct(vs, func(v publishapi.Video) int64 { return v.ID })
-	authorIDs := ids.Distinct(vs, func(v publishapi.Video) int64 { return v.AuthorID })
-	f, err := c.gather(ctx, viewer, authorIDs, videoIDs)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Video, 0, len(vs))
-	for _, v := range vs {
-		author := c.user(f.profiles[v.AuthorID], f.Works[v.AuthorID], f.Authors[v.AuthorID])
-		out = append(out, c.video(v, author, f.Videos[v.ID]))
-	}
-	return out, nil
-}
-
-// feedVideos renders a feed page: the entries carry the authors' profiles, so only the counters
-// are read. Invocations: none, beside one bulk read of the state store; with it down, up to 4
-// (the counters' owners).
-func (c *composer) feedVideos(ctx context.Context, viewer int64, entries []feedapi.Entry) ([]Video, error) {
+// videos renders entries (the video and its author's profile, kept by the gateway) with their
+// counters, in the given order. Invocations: none, beside one bulk read of the state store; with
+// it down, up to 4 (the counters' owners).
+func (c *composer) videos(ctx context.Context, viewer int64, entries []feedapi.Entry) ([]Video, error) {
 	counts, err := c.counters.Read(ctx, counters.Request{
 		Viewer:   viewer,
 		VideoIDs: ids.Distinct(entries, func(e feedapi.Entry) int64 { return e.Video.ID }),

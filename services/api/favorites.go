@@ -6,7 +6,6 @@ import (
 	"github.com/doutok/doutok/services/internal/envelope"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/params"
-	"github.com/doutok/doutok/services/internal/publishapi"
 )
 
 const (
@@ -33,34 +32,27 @@ func handleFavoriteAction(favorites *favoriteapi.Client) action {
 	}
 }
 
-// handleFavoriteList serves the videos a user likes, most recently liked first.
-// Invocations: 3 (favorite: the list; publish: the videos; then user, beside one bulk read of
-// the counters), or 1 for a user who likes nothing.
-func handleFavoriteList(favorites *favoriteapi.Client, publish *publishapi.Client, c *composer) action {
+// handleFavoriteList serves the videos a user likes, most recently liked first: their ids from
+// favorite, their entries from the gateway's copy, the counters from the state store.
+// Invocations: 1 (favorite), beside one bulk read of the counters; more when the gateway lacks
+// some entries (videoEntries.get).
+func handleFavoriteList(favorites *favoriteapi.Client, entries *videoEntries, c *composer) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		userID, err := params.ID(r, "user_id")
 		if err != nil {
 			return nil, err
 		}
-		ids, err := favorites.List(r.Context(), userID)
+		videoIDs, err := favorites.List(r.Context(), userID)
 		if err != nil {
 			return nil, err
 		}
-		list := []Video{}
-		if len(ids) > 0 {
-			found, err := publish.ByIDs(r.Context(), ids)
-			if err != nil {
-				return nil, err
-			}
-			videos := make([]publishapi.Video, 0, len(ids))
-			for _, id := range ids {
-				if v, ok := found[id]; ok {
-					videos = append(videos, v)
-				}
-			}
-			if list, err = c.videos(r.Context(), viewer, videos); err != nil {
-				return nil, err
-			}
+		videos, err := entries.get(r.Context(), videoIDs)
+		if err != nil {
+			return nil, err
+		}
+		list, err := c.videos(r.Context(), viewer, videos)
+		if err != nil {
+			return nil, err
 		}
 		return videoListResponse{Status: envelope.Success, VideoList: list}, nil
 	}

@@ -72,6 +72,7 @@ func run(ctx context.Context, getenv server.Getenv) error {
 	favorites := favoriteapi.NewClient(sidecar)
 	comments := commentapi.NewClient(sidecar)
 	relations := relationapi.NewClient(sidecar)
+	feed := feedapi.NewClient(sidecar)
 	zone, err := time.LoadLocation(getenv.Or("COMMENT_TIMEZONE", "Asia/Shanghai"))
 	if err != nil {
 		return fmt.Errorf("COMMENT_TIMEZONE: %w", err)
@@ -83,7 +84,7 @@ func run(ctx context.Context, getenv server.Getenv) error {
 		tokens:    tokens,
 		accounts:  accounts,
 		publish:   publish,
-		feed:      feedapi.NewClient(sidecar),
+		feed:      feed,
 		favorites: favorites,
 		comments:  comments,
 		relations: relations,
@@ -106,6 +107,7 @@ func run(ctx context.Context, getenv server.Getenv) error {
 			slots:    newUploadSlots(int(maxUploads), int(maxUploadsPerUser)),
 			limits:   rates,
 		},
+		entries:  newVideoEntries(feed.Entries, entriesFromOwners(publish, accounts), maxEntries),
 		limits:   rates,
 		images:   defaultImages(),
 		mediaDir: getenv("MEDIA_DIR"),

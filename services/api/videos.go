@@ -41,9 +41,9 @@ func (videoListResponse) failed(s envelope.Status) any {
 
 // handleFeed serves the newest-first timeline with its counters, every page alike: the page's
 // ids from the feed, their entries from the gateway's copy, the counters from the state store.
-// Invocations: 1 (feed), beside one bulk read of the counters; 2 when the gateway lacks some
-// entries (feed again); with the state store down, up to 4 more (the counters' owners).
-func handleFeed(feed *feedapi.Client, entries *feedEntries, c *composer) action {
+// Invocations: 1 (feed), beside one bulk read of the counters; more when the gateway lacks some
+// entries (videoEntries.get) or the state store is down (the counters' owners).
+func handleFeed(feed *feedapi.Client, entries *videoEntries, c *composer) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		now := params.NowMillis()
 		before, err := params.Time(r, "latest_time", now)
@@ -58,7 +58,7 @@ func handleFeed(feed *feedapi.Client, entries *feedEntries, c *composer) action 
 		if err != nil {
 			return nil, err
 		}
-		list, err := c.feedVideos(r.Context(), viewer, page)
+		list, err := c.videos(r.Context(), viewer, page)
 		if err != nil {
 			return nil, err
 		}
@@ -70,20 +70,21 @@ func handleFeed(feed *feedapi.Client, entries *feedEntries, c *composer) action 
 	}
 }
 
-// handlePublishList serves a user's videos, newest first.
-// Invocations: 2 (publish: the videos; then user, beside one bulk read of the counters; for a
-// user without videos, user only tells whether the user exists).
-func handlePublishList(publish *publishapi.Client, c *composer) action {
+// handlePublishList serves a user's videos, newest first: their ids from publish, as the feed,
+// their entries from the gateway's copy, the counters from the state store.
+// Invocations: 1 (publish), beside one bulk read of the counters; more when the gateway lacks
+// some entries (videoEntries.get); for a user without videos, user tells whether the user exists.
+func handlePublishList(publish *publishapi.Client, entries *videoEntries, c *composer) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		authorID, err := params.ID(r, "user_id")
 		if err != nil {
 			return nil, err
 		}
-		videos, err := publish.ByAuthor(r.Context(), authorID)
+		videoIDs, err := publish.ByAuthor(r.Context(), authorID)
 		if err != nil {
 			return nil, err
 		}
-		if len(videos) == 0 {
+		if len(videoIDs) == 0 {
 			// Nothing to render, but an unknown user is still an error: one profile lookup tells.
 			profiles, err := c.accounts.Profiles(r.Context(), []int64{authorID})
 			if err != nil {
@@ -92,6 +93,10 @@ func handlePublishList(publish *publishapi.Client, c *composer) action {
 			if _, ok := profiles[authorID]; !ok {
 				return nil, apperr.New(apperr.UserNotFound)
 			}
+		}
+		videos, err := entries.get(r.Context(), videoIDs)
+		if err != nil {
+			return nil, err
 		}
 		list, err := c.videos(r.Context(), viewer, videos)
 		if err != nil {

@@ -23,8 +23,7 @@ const (
 	insertVideo = `INSERT INTO videos (author_id, title, play_key, cover_key, published_at)
 		VALUES ($1, $2, $3, $4, GREATEST($5, COALESCE((SELECT max(published_at) FROM videos), 0) + 1))
 		RETURNING id, published_at`
-	selectByAuthor = `SELECT id, author_id, title, play_key, cover_key, published_at
-		FROM videos WHERE author_id = $1 ORDER BY published_at DESC`
+	selectByAuthor = `SELECT id FROM videos WHERE author_id = $1 ORDER BY published_at DESC`
 	selectByIDs = `SELECT id, author_id, title, play_key, cover_key, published_at
 		FROM videos WHERE id = ANY($1)`
 	selectWorkCounts    = `SELECT author_id, count(*) FROM videos WHERE author_id = ANY($1) GROUP BY author_id`
@@ -50,8 +49,11 @@ func (s *store) insert(ctx context.Context, v *publishapi.Video, nowMillis int64
 	return nil
 }
 
-func (s *store) byAuthor(ctx context.Context, authorID int64) ([]publishapi.Video, error) {
-	return s.videos(ctx, selectByAuthor, authorID)
+func (s *store) byAuthor(ctx context.Context, authorID int64) ([]int64, error) {
+	return pgdb.All(ctx, s.db, func(rows *sql.Rows) (id int64, err error) {
+		err = rows.Scan(&id)
+		return id, err
+	}, selectByAuthor, authorID)
 }
 
 func (s *store) byIDs(ctx context.Context, ids []int64) ([]publishapi.Video, error) {

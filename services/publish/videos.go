@@ -8,10 +8,10 @@ import (
 	"github.com/doutok/doutok/services/internal/server"
 )
 
-func byAuthor(st *store) func(context.Context, publishapi.ByAuthorRequest) (publishapi.VideosReply, error) {
-	return func(ctx context.Context, req publishapi.ByAuthorRequest) (publishapi.VideosReply, error) {
-		videos, err := st.byAuthor(ctx, req.AuthorID)
-		return publishapi.VideosReply{Status: envelope.Success, Videos: videos}, err
+func byAuthor(st *store) func(context.Context, publishapi.ByAuthorRequest) (publishapi.VideoIDsReply, error) {
+	return func(ctx context.Context, req publishapi.ByAuthorRequest) (publishapi.VideoIDsReply, error) {
+		ids, err := st.byAuthor(ctx, req.AuthorID)
+		return publishapi.VideoIDsReply{Status: envelope.Success, VideoIDs: ids}, err
 	}
 }
 

@@ -54,6 +54,12 @@ type ByAuthorRequest struct {
 	AuthorID int64 `json:"author_id"`
 }
 
+// VideoIDsReply lists video ids: the caller keeps the videos themselves, which never change.
+type VideoIDsReply struct {
+	envelope.Status
+	VideoIDs []int64 `json:"video_ids"`
+}
+
 // VideosReply lists videos.
 type VideosReply struct {
 	envelope.Status
@@ -90,11 +96,11 @@ func (c *Client) Upload(ctx context.Context, authorID int64, title string, size 
 	return reply.Video, err
 }
 
-// ByAuthor returns an author's videos, newest first.
-func (c *Client) ByAuthor(ctx context.Context, authorID int64) ([]Video, error) {
-	var reply VideosReply
+// ByAuthor returns the ids of an author's videos, newest first.
+func (c *Client) ByAuthor(ctx context.Context, authorID int64) ([]int64, error) {
+	var reply VideoIDsReply
 	err := c.dapr.Invoke(ctx, AppID, MethodByAuthor, ByAuthorRequest{AuthorID: authorID}, &reply)
-	return reply.Videos, err
+	return reply.VideoIDs, err
 }
 
 // DefaultMaxUploadBytes is the upload limit unless MAX_UPLOAD_BYTES says otherwise; the gateway
