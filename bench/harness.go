@@ -216,7 +216,7 @@ func (h *harness) addVideos(ctx context.Context, db *sql.DB, authors []int64, n 
 
 // rebuildReadModels makes each owner rebuild its read model in the state store from its
 // PostgreSQL tables, after the bench wrote rows there directly, and waits until all have: the
-// services' own mechanism for a state store that lost its data (lww.KeepRestored) is started by
+// services' own mechanism for a state store that lost its data (hotmodel.KeepRestored) is started by
 // deleting the marker "<owner>:hot-model", and done when the marker is back. The one place that
 // knows this mechanism; a big seed may take minutes on the old designs (BENCH_REBUILD_WAIT, default
 // 15m).

@@ -16,8 +16,8 @@ import (
 	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/feedapi"
+	"github.com/doutok/doutok/services/internal/hotmodel"
 	"github.com/doutok/doutok/services/internal/logging"
-	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/messageapi"
 	"github.com/doutok/doutok/services/internal/publishapi"
 	"github.com/doutok/doutok/services/internal/relationapi"
@@ -93,7 +93,7 @@ func run(ctx context.Context, getenv server.Getenv) error {
 		compose: &composer{
 			accounts: accounts,
 			counters: &counters.Reader{
-				State:  lww.Store{SDK: sidecar.SDK(), Name: daprc.StateStore},
+				State:  hotmodel.Store{SDK: sidecar.SDK(), Name: daprc.StateStore},
 				Owners: counters.Owners{Favorites: favorites, Comments: comments, Relations: relations, Publish: publish},
 			},
 			publicBaseURL: publicBase,

@@ -16,6 +16,7 @@ import (
 	"github.com/doutok/doutok/services/internal/commentapi"
 	"github.com/doutok/doutok/services/internal/envelope"
 	"github.com/doutok/doutok/services/internal/events"
+	"github.com/doutok/doutok/services/internal/hotmodel"
 	"github.com/doutok/doutok/services/internal/logging"
 	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/publishapi"
@@ -38,7 +39,7 @@ const countsPrefix = commentapi.CommentCountsBucket
 
 // comments is the comment service's logic.
 type comments struct {
-	hot     lww.Store
+	hot     hotmodel.Store
 	sdk     dapr.Client
 	store   *store
 	authors *publishapi.Authors
@@ -157,7 +158,7 @@ func (s *comments) update(ctx context.Context, videoID, commentID int64, change 
 	for range maxRounds {
 		var counted bool
 		var asked lookup // the window a lookup is for
-		w, err := lww.Update(ctx, s.hot, windowKey(videoID), func(w *window) error {
+		w, err := hotmodel.Update(ctx, s.hot, windowKey(videoID), func(w *window) error {
 			var err error
 			counted, err = change(w, sd, l)
 			asked = lookup{Since: w.Since, LateDrops: w.LateDrops}
@@ -182,17 +183,17 @@ func (s *comments) update(ctx context.Context, videoID, commentID int64, change 
 }
 
 func (s *comments) copyCount(ctx context.Context, videoID int64, w window) error {
-	if err := lww.AssignCount(ctx, s.hot, countsPrefix, videoID, w.Count, w.Seq); err != nil {
+	if err := hotmodel.AssignCount(ctx, s.hot, countsPrefix, videoID, w.Count, w.Seq); err != nil {
 		return apperr.Wrap(apperr.Unavailable, err)
 	}
 	return nil
 }
 
 // restore starts the window of every video with persisted comments and copies its count, after
-// the state store lost them (lww.KeepRestored): others read the counts, and a window would
+// the state store lost them (hotmodel.KeepRestored): others read the counts, and a window would
 // otherwise start only at its video's next change.
 func (s *comments) restore(ctx context.Context) (int, error) {
-	return lww.Replay(ctx, s.store.eachVideo, func(ctx context.Context, videoID int64) error {
+	return hotmodel.Replay(ctx, s.store.eachVideo, func(ctx context.Context, videoID int64) error {
 		w, _, err := s.update(ctx, videoID, 0, func(w *window, sd *seed, _ *lookup) (bool, error) {
 			return w.start(sd)
 		})
@@ -204,9 +205,9 @@ func (s *comments) restore(ctx context.Context) (int, error) {
 }
 
 func (s *comments) window(ctx context.Context, videoID int64) (window, error) {
-	ctx, cancel := context.WithTimeout(ctx, lww.ReadTimeout)
+	ctx, cancel := context.WithTimeout(ctx, hotmodel.ReadTimeout)
 	defer cancel()
-	windows, err := lww.GetMany[window](ctx, s.hot, []string{windowKey(videoID)})
+	windows, err := hotmodel.GetMany[window](ctx, s.hot, []string{windowKey(videoID)})
 	return windows[windowKey(videoID)], err
 }
 
@@ -238,9 +239,9 @@ func (s *comments) list(ctx context.Context, videoID int64) ([]commentapi.Commen
 
 // counts returns the comment count of each video in one bulk read of the counters buckets.
 func (s *comments) counts(ctx context.Context, videoIDs []int64) (map[int64]int64, error) {
-	readCtx, cancel := context.WithTimeout(ctx, lww.ReadTimeout)
+	readCtx, cancel := context.WithTimeout(ctx, hotmodel.ReadTimeout)
 	defer cancel()
-	found, err := lww.GetMany[lww.Counters](readCtx, s.hot, lww.BucketKeys(countsPrefix, videoIDs))
+	found, err := hotmodel.GetMany[lww.Counters](readCtx, s.hot, lww.BucketKeys(countsPrefix, videoIDs))
 	if err != nil {
 		logging.FromContext(ctx).Warn("state store unavailable, answering from PostgreSQL", zap.Error(err))
 		return s.store.counts(ctx, videoIDs)

@@ -6,7 +6,7 @@ import (
 	"slices"
 
 	"github.com/doutok/doutok/services/internal/commentapi"
-	"github.com/doutok/doutok/services/internal/lww"
+	"github.com/doutok/doutok/services/internal/hotmodel"
 )
 
 const (
@@ -100,7 +100,7 @@ func newWindow(s seed) window {
 func (w *window) start(s *seed) (bool, error) {
 	switch {
 	case w.Since != 0:
-		return false, lww.ErrUnchanged
+		return false, hotmodel.ErrUnchanged
 	case s == nil:
 		return false, errNotStarted
 	}
@@ -109,18 +109,18 @@ func (w *window) start(s *seed) (bool, error) {
 }
 
 // apply records change c once: an addition counts the comment, a deletion uncounts it; a
-// change already applied changes nothing (lww.ErrUnchanged). persisted says the change is in
+// change already applied changes nothing (hotmodel.ErrUnchanged). persisted says the change is in
 // PostgreSQL (the consumer, after its save), which lets the window drop it once it is no longer
 // among the newest. apply asks for a seed (errNotStarted) or a lookup (errMaybeTrimmed) when it
 // needs one, and reports whether the count changed (or the window started). On an error other
-// than lww.ErrUnchanged it leaves the window as it found it.
+// than hotmodel.ErrUnchanged it leaves the window as it found it.
 func (w *window) apply(c commentapi.Changed, persisted bool, s *seed, l *lookup) (bool, error) {
 	if w.Since == 0 {
 		if s == nil {
 			return false, errNotStarted
 		}
 		started := newWindow(*s)
-		if _, err := started.apply(c, persisted, nil, l); err != nil && !errors.Is(err, lww.ErrUnchanged) {
+		if _, err := started.apply(c, persisted, nil, l); err != nil && !errors.Is(err, hotmodel.ErrUnchanged) {
 			return false, err
 		}
 		*w = started
@@ -136,7 +136,7 @@ func (w *window) apply(c commentapi.Changed, persisted bool, s *seed, l *lookup)
 		}
 		if l.Found && (l.Deleted || !c.Deleted) {
 			// PostgreSQL has this change, so the window applied it and has dropped it since.
-			return false, lww.ErrUnchanged
+			return false, hotmodel.ErrUnchanged
 		}
 		addCounted = l.Found
 	}
@@ -173,7 +173,7 @@ func (w *window) update(i int, deleted, persisted bool) (bool, error) {
 		return false, nil
 	}
 	// A repeat, or an addition arriving after the deletion (whose save does not persist that).
-	return false, lww.ErrUnchanged
+	return false, hotmodel.ErrUnchanged
 }
 
 // tombstoned drops a deleted comment's content; its author and position stay, to answer a

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/doutok/doutok/services/internal/commentapi"
-	"github.com/doutok/doutok/services/internal/lww"
+	"github.com/doutok/doutok/services/internal/hotmodel"
 )
 
 const video = 9
@@ -40,7 +40,7 @@ func started(t *testing.T) *window {
 func mustApply(t *testing.T, w *window, c commentapi.Changed, persisted bool) bool {
 	t.Helper()
 	counted, err := w.apply(c, persisted, nil, nil)
-	if err != nil && !errors.Is(err, lww.ErrUnchanged) {
+	if err != nil && !errors.Is(err, hotmodel.ErrUnchanged) {
 		t.Fatalf("apply %+v: %v", c, err)
 	}
 	return counted
@@ -139,7 +139,7 @@ func TestAnOldCommentIsDeletedOnceWithPostgreSQLsWord(t *testing.T) {
 		t.Fatalf("a stale lookup: %v, want errMaybeTrimmed", err)
 	}
 	gone := &lookup{Since: w.Since, LateDrops: w.LateDrops, Found: true, Deleted: true}
-	if _, err := w.apply(del, false, nil, gone); !errors.Is(err, lww.ErrUnchanged) || w.Count != 2*keepNewest-1 {
+	if _, err := w.apply(del, false, nil, gone); !errors.Is(err, hotmodel.ErrUnchanged) || w.Count != 2*keepNewest-1 {
 		t.Fatalf("a redelivered deletion: %v, count %d", err, w.Count)
 	}
 	// An addition that never reached the window, late and old: counted once.

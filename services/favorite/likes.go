@@ -11,10 +11,12 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	dapr "github.com/dapr/go-sdk/client"
+
 	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/envelope"
 	"github.com/doutok/doutok/services/internal/events"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
+	"github.com/doutok/doutok/services/internal/hotmodel"
 	"github.com/doutok/doutok/services/internal/logging"
 	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/pgdb"
@@ -66,7 +68,7 @@ func (a authorTotals) total() int64 {
 
 // likes is the favorite service's logic.
 type likes struct {
-	hot     lww.Store
+	hot     hotmodel.Store
 	sdk     dapr.Client
 	store   *store
 	authors *publishapi.Authors
@@ -107,7 +109,7 @@ func (l *likes) makeVisible(ctx context.Context, c favoriteapi.Changed) error {
 	var g errgroup.Group
 	g.Go(func() error { return l.videoSide(ctx, c) })
 	g.Go(func() error {
-		_, err := lww.UpdateCounted(ctx, l.hot, userKey(c.UserID), c.VideoID, c.Fact(), userLikedPrefix, c.UserID)
+		_, err := hotmodel.UpdateCounted(ctx, l.hot, userKey(c.UserID), c.VideoID, c.Fact(), userLikedPrefix, c.UserID)
 		return err
 	})
 	if err := g.Wait(); err != nil {
@@ -117,26 +119,26 @@ func (l *likes) makeVisible(ctx context.Context, c favoriteapi.Changed) error {
 }
 
 func (l *likes) videoSide(ctx context.Context, c favoriteapi.Changed) error {
-	video, err := lww.Update(ctx, l.hot, videoKey(c.VideoID), lww.Record(c.UserID, c.Fact()))
+	video, err := hotmodel.Update(ctx, l.hot, videoKey(c.VideoID), hotmodel.Record(c.UserID, c.Fact()))
 	if err != nil {
 		return err
 	}
 	// The video's count and the author's total both follow from the video set alone.
 	var g errgroup.Group
 	g.Go(func() error {
-		return lww.AssignCount(ctx, l.hot, videoLikesPrefix, c.VideoID, video.Count(), video.Seq)
+		return hotmodel.AssignCount(ctx, l.hot, videoLikesPrefix, c.VideoID, video.Count(), video.Seq)
 	})
 	g.Go(func() error { return l.authorSide(ctx, c, video) })
 	return g.Wait()
 }
 
 func (l *likes) authorSide(ctx context.Context, c favoriteapi.Changed, video lww.Set) error {
-	author, err := lww.Update(ctx, l.hot, authorKey(c.AuthorID), func(a *authorTotals) error {
+	author, err := hotmodel.Update(ctx, l.hot, authorKey(c.AuthorID), func(a *authorTotals) error {
 		if a.Videos == nil {
 			a.Videos = map[int64]lww.Counter{}
 		}
 		if known, ok := a.Videos[c.VideoID]; ok && known.Seq >= video.Seq {
-			return lww.ErrUnchanged
+			return hotmodel.ErrUnchanged
 		}
 		a.Videos[c.VideoID] = lww.Counter{Value: video.Count(), Seq: video.Seq}
 		a.Seq++
@@ -145,7 +147,7 @@ func (l *likes) authorSide(ctx context.Context, c favoriteapi.Changed, video lww
 	if err != nil {
 		return err
 	}
-	return lww.AssignCount(ctx, l.hot, receivedPrefix, c.AuthorID, author.total(), author.Seq)
+	return hotmodel.AssignCount(ctx, l.hot, receivedPrefix, c.AuthorID, author.total(), author.Seq)
 }
 
 // ensureVisible is the consumer's check that a persisted change is in the hot model: nothing to
@@ -157,7 +159,7 @@ func (l *likes) ensureVisible(ctx context.Context, c favoriteapi.Changed) error 
 	}
 	keys := []string{videoKey(c.VideoID), userKey(c.UserID), authorKey(c.AuthorID),
 		lww.BucketKey(videoLikesPrefix, c.VideoID), lww.BucketKey(userLikedPrefix, c.UserID), lww.BucketKey(receivedPrefix, c.AuthorID)}
-	raw, err := lww.GetMany[json.RawMessage](ctx, l.hot, keys)
+	raw, err := hotmodel.GetMany[json.RawMessage](ctx, l.hot, keys)
 	if err != nil {
 		return apperr.Wrap(apperr.Unavailable, err)
 	}
@@ -189,9 +191,9 @@ func (l *likes) ensureVisible(ctx context.Context, c favoriteapi.Changed) error 
 }
 
 // restore puts every persisted change back into the hot model after the state store lost it
-// (lww.KeepRestored).
+// (hotmodel.KeepRestored).
 func (l *likes) restore(ctx context.Context) (int, error) {
-	return lww.Replay(ctx, l.store.eachChange, l.makeVisible)
+	return hotmodel.Replay(ctx, l.store.eachChange, l.makeVisible)
 }
 
 // summary answers counts from the counters buckets and the viewer's set, in one bulk read, or
@@ -204,9 +206,9 @@ func (l *likes) summary(ctx context.Context, req favoriteapi.SummaryRequest) (fa
 	if req.Viewer > 0 {
 		keys = append(keys, userKey(req.Viewer))
 	}
-	readCtx, cancel := context.WithTimeout(ctx, lww.ReadTimeout)
+	readCtx, cancel := context.WithTimeout(ctx, hotmodel.ReadTimeout)
 	defer cancel()
-	raw, err := lww.GetMany[json.RawMessage](readCtx, l.hot, keys)
+	raw, err := hotmodel.GetMany[json.RawMessage](readCtx, l.hot, keys)
 	if err != nil {
 		logging.FromContext(ctx).Warn("state store unavailable, answering from PostgreSQL", zap.Error(err))
 		return l.store.summary(ctx, req)
@@ -232,9 +234,9 @@ func (l *likes) summary(ctx context.Context, req favoriteapi.SummaryRequest) (fa
 
 // list returns the videos a user likes, most recently liked first.
 func (l *likes) list(ctx context.Context, userID int64) ([]int64, error) {
-	readCtx, cancel := context.WithTimeout(ctx, lww.ReadTimeout)
+	readCtx, cancel := context.WithTimeout(ctx, hotmodel.ReadTimeout)
 	defer cancel()
-	sets, err := lww.GetMany[lww.Set](readCtx, l.hot, []string{userKey(userID)})
+	sets, err := hotmodel.GetMany[lww.Set](readCtx, l.hot, []string{userKey(userID)})
 	if err != nil {
 		logging.FromContext(ctx).Warn("state store unavailable, answering from PostgreSQL", zap.Error(err))
 		return pgdb.IDs(ctx, l.store.db, selectLikedVideos, userID)

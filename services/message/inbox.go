@@ -1,7 +1,7 @@
 package main
 
 import (
-	"github.com/doutok/doutok/services/internal/lww"
+	"github.com/doutok/doutok/services/internal/hotmodel"
 	"github.com/doutok/doutok/services/internal/messageapi"
 )
 
@@ -33,7 +33,7 @@ func (in *inbox) record(peer int64, m messageapi.Message, seed map[int64]message
 		if starting {
 			return nil // the seed alone is worth writing
 		}
-		return lww.ErrUnchanged
+		return hotmodel.ErrUnchanged
 	}
 	in.Latest[peer] = m
 	return nil

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/doutok/doutok/services/internal/lww"
+	"github.com/doutok/doutok/services/internal/hotmodel"
 	"github.com/doutok/doutok/services/internal/messageapi"
 )
 
@@ -23,7 +23,7 @@ func TestInboxKeepsTheLatestMessageOfEachConversation(t *testing.T) {
 	if err := in.record(2, msg(2, 2, 1, 11), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := in.record(2, msg(1, 1, 2, 10), nil); !errors.Is(err, lww.ErrUnchanged) {
+	if err := in.record(2, msg(1, 1, 2, 10), nil); !errors.Is(err, hotmodel.ErrUnchanged) {
 		t.Fatalf("an older message must change nothing, got %v", err)
 	}
 	if in.Latest[2].ID != 2 || in.Latest[3].ID != 7 || len(in.Latest) != 2 {

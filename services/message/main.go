@@ -20,13 +20,8 @@ func run(ctx context.Context, getenv server.Getenv) error {
 		return err
 	}
 	defer svc.Close()
-	// Windows and inboxes are read from the store on every change, never from this process's
-	// memory of its own last write (lww.Recent): that memory could answer "already there" for a
-	// message the store has lost since, and the consumer relies on the answer.
-	hot := svc.Hot
-	hot.Recent = nil
 	s := &messages{
-		hot:   hot,
+		hot:   svc.Hot,
 		sdk:   svc.SDK(),
 		store: &store{db: svc.DB},
 		users: userapi.NewKnown(userapi.NewClient(svc.Sidecar)),

@@ -16,8 +16,8 @@ import (
 	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/envelope"
 	"github.com/doutok/doutok/services/internal/events"
+	"github.com/doutok/doutok/services/internal/hotmodel"
 	"github.com/doutok/doutok/services/internal/logging"
-	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/messageapi"
 	"github.com/doutok/doutok/services/internal/server"
 	"github.com/doutok/doutok/services/internal/userapi"
@@ -48,7 +48,7 @@ func inboxKey(user int64) string    { return "message:inbox-" + strconv.FormatIn
 
 // messages is the message service's logic.
 type messages struct {
-	hot   lww.Store
+	hot   hotmodel.Store
 	sdk   dapr.Client
 	store *store
 	users *userapi.Known
@@ -125,7 +125,7 @@ func (s *messages) makeVisible(ctx context.Context, m messageapi.Message, notBef
 // place runs window.add on the conversation's key and returns the message's time.
 func (s *messages) place(ctx context.Context, c conversation, m messageapi.Message, notBefore, seed int64) (int64, error) {
 	var t int64
-	_, err := lww.Update(ctx, s.hot, chatKey(c), func(w *window) error {
+	_, err := hotmodel.Update(ctx, s.hot, chatKey(c), func(w *window) error {
 		var err error
 		t, err = w.add(m, time.Now().UnixMilli(), notBefore, seed)
 		return err
@@ -150,7 +150,7 @@ func (s *messages) recordInInboxes(ctx context.Context, m messageapi.Message) er
 func (s *messages) recordInInbox(ctx context.Context, user int64, m messageapi.Message) error {
 	var seed map[int64]messageapi.Message
 	for {
-		_, err := lww.Update(ctx, s.hot, inboxKey(user), func(in *inbox) error {
+		_, err := hotmodel.Update(ctx, s.hot, inboxKey(user), func(in *inbox) error {
 			return in.record(peerOf(user, m), m, seed)
 		})
 		if !errors.Is(err, errNotStarted) {
@@ -183,7 +183,7 @@ func (s *messages) chat(ctx context.Context, req messageapi.ChatRequest) ([]mess
 	c := conversationOf(req.Viewer, req.Peer)
 	readCtx, cancel := context.WithTimeout(ctx, chatReadTimeout)
 	defer cancel()
-	windows, err := lww.GetMany[window](readCtx, s.hot, []string{chatKey(c)})
+	windows, err := hotmodel.GetMany[window](readCtx, s.hot, []string{chatKey(c)})
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Unavailable, err)
 	}
@@ -216,9 +216,9 @@ func (s *messages) latest(ctx context.Context, viewer int64, peers []int64) (map
 	if err := server.LimitBatch(len(peers), messageapi.MaxLatestPeers); err != nil {
 		return nil, err
 	}
-	readCtx, cancel := context.WithTimeout(ctx, lww.ReadTimeout)
+	readCtx, cancel := context.WithTimeout(ctx, hotmodel.ReadTimeout)
 	defer cancel()
-	found, err := lww.GetMany[inbox](readCtx, s.hot, []string{inboxKey(viewer)})
+	found, err := hotmodel.GetMany[inbox](readCtx, s.hot, []string{inboxKey(viewer)})
 	if err != nil {
 		logging.FromContext(ctx).Warn("state store unavailable, answering from PostgreSQL", zap.Error(err))
 	}
@@ -263,7 +263,7 @@ func (s *messages) prepare(ctx context.Context, e messageapi.Sent) (messageapi.S
 // finish marks a persisted message as such in its window, which lets the window drop it.
 func (s *messages) finish(ctx context.Context, e messageapi.Sent) error {
 	c := conversationOf(e.Message.FromUserID, e.Message.ToUserID)
-	_, err := lww.Update(ctx, s.hot, chatKey(c), func(w *window) error { return w.markPersisted(e.Message.ID) })
+	_, err := hotmodel.Update(ctx, s.hot, chatKey(c), func(w *window) error { return w.markPersisted(e.Message.ID) })
 	if err != nil {
 		return apperr.Wrap(apperr.Unavailable, err)
 	}

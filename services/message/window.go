@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/doutok/doutok/services/internal/lww"
+	"github.com/doutok/doutok/services/internal/hotmodel"
 	"github.com/doutok/doutok/services/internal/messageapi"
 )
 
@@ -67,7 +67,7 @@ var (
 const noSeed = -1
 
 // add gives m its time and appends it, or returns the time it already has (with
-// lww.ErrUnchanged). The time is max(now, Last+1): strictly increasing within the conversation,
+// hotmodel.ErrUnchanged). The time is max(now, Last+1): strictly increasing within the conversation,
 // two sends in one millisecond included.
 //
 // A message missing from the window may still have been placed elsewhere, persisted and dropped
@@ -77,7 +77,7 @@ const noSeed = -1
 // exist yet with the conversation's last persisted time, so that new times follow the old ones.
 func (w *window) add(m messageapi.Message, now, notBefore, seed int64) (int64, error) {
 	if i := w.find(m.ID); i >= 0 {
-		return w.Messages[i].CreateTime, lww.ErrUnchanged
+		return w.Messages[i].CreateTime, hotmodel.ErrUnchanged
 	}
 	last, trimmed := w.Last, w.TrimmedUpTo
 	if !w.Started {
@@ -101,7 +101,7 @@ func (w *window) add(m messageapi.Message, now, notBefore, seed int64) (int64, e
 func (w *window) markPersisted(id int64) error {
 	i := w.find(id)
 	if i < 0 || w.Messages[i].Persisted {
-		return lww.ErrUnchanged
+		return hotmodel.ErrUnchanged
 	}
 	w.Messages[i].Persisted = true
 	w.trim()

@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/doutok/doutok/services/internal/lww"
+	"github.com/doutok/doutok/services/internal/hotmodel"
 	"github.com/doutok/doutok/services/internal/messageapi"
 )
 
@@ -68,7 +68,7 @@ func TestAddingAMessageAgainKeepsItsTime(t *testing.T) {
 	first := mustAdd(t, w, 7, 1000)
 	mustAdd(t, w, 8, 1000)
 	at, err := w.add(msg(7), 2000, math.MinInt64, 0)
-	if !errors.Is(err, lww.ErrUnchanged) || at != first {
+	if !errors.Is(err, hotmodel.ErrUnchanged) || at != first {
 		t.Fatalf("re-add: %d, %v; want %d and ErrUnchanged", at, err, first)
 	}
 	if len(w.Messages) != 2 || w.Last != first+1 {
@@ -111,10 +111,10 @@ func TestTrimKeepsTheNewestAndEveryMessageNotPersisted(t *testing.T) {
 			}
 		}
 	}
-	if err := w.markPersisted(4); !errors.Is(err, lww.ErrUnchanged) {
+	if err := w.markPersisted(4); !errors.Is(err, hotmodel.ErrUnchanged) {
 		t.Fatalf("marking a dropped message: %v, want ErrUnchanged", err)
 	}
-	if err := w.markPersisted(n); !errors.Is(err, lww.ErrUnchanged) {
+	if err := w.markPersisted(n); !errors.Is(err, hotmodel.ErrUnchanged) {
 		t.Fatalf("marking a message twice: %v, want ErrUnchanged", err)
 	}
 	if len(w.Messages) != keepNewest+2 {

@@ -9,7 +9,7 @@ import (
 	"github.com/doutok/doutok/services/internal/boot"
 	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/feedapi"
-	"github.com/doutok/doutok/services/internal/lww"
+	"github.com/doutok/doutok/services/internal/hotmodel"
 	"github.com/doutok/doutok/services/internal/publishapi"
 	"github.com/doutok/doutok/services/internal/server"
 )
@@ -30,9 +30,9 @@ func run(ctx context.Context, getenv server.Getenv) error {
 	}
 	defer svc.Close()
 	st := &store{db: svc.DB}
-	state := lww.Store{SDK: svc.Sidecar.SDK(), Name: daprc.StateStore}
+	state := hotmodel.Store{SDK: svc.Sidecar.SDK(), Name: daprc.StateStore}
 	works := &workCountModel{state: state, store: st}
-	go lww.KeepRestored(ctx, state, "publish", svc.Log, works.restore)
+	go hotmodel.KeepRestored(ctx, state, "publish", svc.Log, works.restore)
 	up := &uploader{store: st, works: works, sdk: svc.Sidecar.SDK(), feed: feedapi.NewClient(svc.Sidecar), maxBytes: maxBytes, tmpDir: getenv("UPLOAD_TMP_DIR")}
 	return svc.Serve(ctx, newServer(svc.Log, svc.AppToken(), st, up))
 }

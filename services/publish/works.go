@@ -3,14 +3,14 @@ package main
 import (
 	"context"
 
-	"github.com/doutok/doutok/services/internal/lww"
+	"github.com/doutok/doutok/services/internal/hotmodel"
 	"github.com/doutok/doutok/services/internal/publishapi"
 )
 
 // workCountModel keeps each author's work count in the shared state store
 // (publishapi.WorkCountBucket), the read model every User's work_count comes from.
 type workCountModel struct {
-	state lww.Store
+	state hotmodel.Store
 	store *store
 }
 
@@ -21,13 +21,13 @@ func (w *workCountModel) publish(ctx context.Context, authorID int64) error {
 	if err != nil {
 		return err
 	}
-	return lww.AssignCount(ctx, w.state, publishapi.WorkCountBucket, authorID, n, n)
+	return hotmodel.AssignCount(ctx, w.state, publishapi.WorkCountBucket, authorID, n, n)
 }
 
 // restore puts every author's count back into the read model after the state store lost it
-// (lww.KeepRestored).
+// (hotmodel.KeepRestored).
 func (w *workCountModel) restore(ctx context.Context) (int, error) {
-	return lww.Replay(ctx, w.store.eachWorkCount, func(ctx context.Context, a authorWorks) error {
-		return lww.AssignCount(ctx, w.state, publishapi.WorkCountBucket, a.author, a.works, a.works)
+	return hotmodel.Replay(ctx, w.store.eachWorkCount, func(ctx context.Context, a authorWorks) error {
+		return hotmodel.AssignCount(ctx, w.state, publishapi.WorkCountBucket, a.author, a.works, a.works)
 	})
 }

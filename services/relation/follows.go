@@ -15,6 +15,7 @@ import (
 	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/envelope"
 	"github.com/doutok/doutok/services/internal/events"
+	"github.com/doutok/doutok/services/internal/hotmodel"
 	"github.com/doutok/doutok/services/internal/logging"
 	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/pgdb"
@@ -41,7 +42,7 @@ func fansKey(id int64) string      { return "relation:fans-" + strconv.FormatInt
 
 // follows is the relation service's logic.
 type follows struct {
-	hot   lww.Store
+	hot   hotmodel.Store
 	sdk   dapr.Client
 	store *store
 	users *userapi.Known
@@ -84,15 +85,15 @@ func (f *follows) apply(ctx context.Context, req relationapi.ApplyRequest) error
 func (f *follows) makeVisible(ctx context.Context, c relationapi.Changed) error {
 	var g errgroup.Group
 	g.Go(func() error {
-		_, err := lww.UpdateCounted(ctx, f.hot, followingKey(c.FollowerID), c.FolloweeID, c.Fact(), relationapi.FollowCountBucket, c.FollowerID)
+		_, err := hotmodel.UpdateCounted(ctx, f.hot, followingKey(c.FollowerID), c.FolloweeID, c.Fact(), relationapi.FollowCountBucket, c.FollowerID)
 		return err
 	})
 	g.Go(func() error {
-		_, err := lww.Update(ctx, f.hot, relationapi.FollowsShardKey(c.FollowerID, c.FolloweeID), lww.Record(c.FolloweeID, c.Fact()))
+		_, err := hotmodel.Update(ctx, f.hot, relationapi.FollowsShardKey(c.FollowerID, c.FolloweeID), hotmodel.Record(c.FolloweeID, c.Fact()))
 		return err
 	})
 	g.Go(func() error {
-		_, err := lww.UpdateCounted(ctx, f.hot, fansKey(c.FolloweeID), c.FollowerID, c.Fact(), relationapi.FollowerCountBucket, c.FolloweeID)
+		_, err := hotmodel.UpdateCounted(ctx, f.hot, fansKey(c.FolloweeID), c.FollowerID, c.Fact(), relationapi.FollowerCountBucket, c.FolloweeID)
 		return err
 	})
 	if err := g.Wait(); err != nil {
@@ -112,9 +113,9 @@ func (f *follows) ensureVisible(ctx context.Context, c relationapi.Changed) erro
 }
 
 // restore puts every persisted change back into the hot model after the state store lost it
-// (lww.KeepRestored).
+// (hotmodel.KeepRestored).
 func (f *follows) restore(ctx context.Context) (int, error) {
-	return lww.Replay(ctx, f.store.eachChange, f.makeVisible)
+	return hotmodel.Replay(ctx, f.store.eachChange, f.makeVisible)
 }
 
 // summary answers counts from the counters buckets and whom the viewer follows from the
@@ -126,9 +127,9 @@ func (f *follows) summary(ctx context.Context, req relationapi.SummaryRequest) (
 	if req.Viewer > 0 {
 		keys = append(keys, relationapi.FollowsShardKeys(req.Viewer, req.UserIDs)...)
 	}
-	readCtx, cancel := context.WithTimeout(ctx, lww.ReadTimeout)
+	readCtx, cancel := context.WithTimeout(ctx, hotmodel.ReadTimeout)
 	defer cancel()
-	raw, err := lww.GetMany[json.RawMessage](readCtx, f.hot, keys)
+	raw, err := hotmodel.GetMany[json.RawMessage](readCtx, f.hot, keys)
 	if err != nil {
 		logging.FromContext(ctx).Warn("state store unavailable, answering from PostgreSQL", zap.Error(err))
 		users, err := f.store.summary(ctx, req)
@@ -160,9 +161,9 @@ func (f *follows) list(ctx context.Context, req relationapi.ListRequest) ([]int6
 	if err := f.users.Check(ctx, req.UserID); err != nil {
 		return nil, err
 	}
-	readCtx, cancel := context.WithTimeout(ctx, lww.ReadTimeout)
+	readCtx, cancel := context.WithTimeout(ctx, hotmodel.ReadTimeout)
 	defer cancel()
-	sets, err := lww.GetMany[lww.Set](readCtx, f.hot, []string{followingKey(req.UserID), fansKey(req.UserID)})
+	sets, err := hotmodel.GetMany[lww.Set](readCtx, f.hot, []string{followingKey(req.UserID), fansKey(req.UserID)})
 	if err != nil {
 		logging.FromContext(ctx).Warn("state store unavailable, answering from PostgreSQL", zap.Error(err))
 		ids, err := pgdb.IDs(ctx, f.store.db, query, req.UserID)

@@ -490,7 +490,7 @@ return #keys`
 // RebuildReadModel makes owner rebuild its read model in the state store from PostgreSQL, and
 // waits until it has: for data written into owner's tables directly (the benchmark seeds videos
 // by SQL). It deletes the marker that says the model is complete, as a loss would
-// (lww.KeepRestored), and waits for it to be written again.
+// (hotmodel.KeepRestored), and waits for it to be written again.
 func (s *Stack) RebuildReadModel(ctx context.Context, owner string) error {
 	marker := "statestore||" + owner + ":hot-model"
 	redis := func(args ...string) (string, error) {

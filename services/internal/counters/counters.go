@@ -18,6 +18,7 @@ import (
 	"github.com/doutok/doutok/services/internal/commentapi"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/feedapi"
+	"github.com/doutok/doutok/services/internal/hotmodel"
 	"github.com/doutok/doutok/services/internal/logging"
 	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/publishapi"
@@ -112,7 +113,7 @@ type Owners struct {
 
 // Reader reads counters from the state store, or from their owners when it is down.
 type Reader struct {
-	State  lww.Store
+	State  hotmodel.Store
 	Owners Owners
 }
 
@@ -122,8 +123,8 @@ func (r *Reader) Read(ctx context.Context, req Request) (Counts, error) {
 	if len(req.VideoIDs)+len(req.UserIDs) == 0 {
 		return newCounts(req), nil
 	}
-	readCtx, cancel := context.WithTimeout(ctx, lww.ReadTimeout)
-	raw, err := lww.GetMany[json.RawMessage](readCtx, r.State, Keys(req))
+	readCtx, cancel := context.WithTimeout(ctx, hotmodel.ReadTimeout)
+	raw, err := hotmodel.GetMany[json.RawMessage](readCtx, r.State, Keys(req))
 	cancel()
 	if err == nil {
 		return Decode(raw, req)

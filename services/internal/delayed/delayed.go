@@ -19,11 +19,12 @@ import (
 	"github.com/gorilla/mux"
 
 	dapr "github.com/dapr/go-sdk/client"
+
 	"github.com/doutok/doutok/services/internal/boot"
 	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/events"
 	"github.com/doutok/doutok/services/internal/groupcommit"
-	"github.com/doutok/doutok/services/internal/lww"
+	"github.com/doutok/doutok/services/internal/hotmodel"
 	"github.com/doutok/doutok/services/internal/pgdb"
 	"github.com/doutok/doutok/services/internal/server"
 )
@@ -34,7 +35,7 @@ type Service struct {
 	// Name names the service; its keys in the shared state store start with it.
 	Name string
 	// Hot is the service's hot model in the state store.
-	Hot lww.Store
+	Hot hotmodel.Store
 }
 
 // Start boots the service: configuration, its PostgreSQL schema, its sidecar, its hot model.
@@ -47,16 +48,16 @@ func Start(ctx context.Context, name string, getenv server.Getenv, schema string
 		svc.Close()
 		return nil, err
 	}
-	return &Service{Service: svc, Name: name, Hot: lww.Open(ctx, svc.Sidecar.SDK(), daprc.StateStore, name)}, nil
+	return &Service{Service: svc, Name: name, Hot: hotmodel.Open(svc.Sidecar.SDK(), daprc.StateStore)}, nil
 }
 
 // SDK is the sidecar client for publishing and other building blocks.
 func (s *Service) SDK() dapr.Client { return s.Sidecar.SDK() }
 
 // KeepRestored rebuilds the hot model with restore whenever the state store has lost it
-// (lww.KeepRestored), until ctx ends. Call it in its own goroutine.
+// (hotmodel.KeepRestored), until ctx ends. Call it in its own goroutine.
 func (s *Service) KeepRestored(ctx context.Context, restore func(context.Context) (int, error)) {
-	lww.KeepRestored(ctx, s.Hot, s.Name, s.Log, restore)
+	hotmodel.KeepRestored(ctx, s.Hot, s.Name, s.Log, restore)
 }
 
 // Consumer persists the events of one topic.

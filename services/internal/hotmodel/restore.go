@@ -1,4 +1,4 @@
-package lww
+package hotmodel
 
 import (
 	"context"
@@ -22,8 +22,8 @@ import (
 //
 // The marker holds the time of the restore that wrote it. Every replica remembers the marker it
 // last saw: a different one means another replica restored after a loss, so this process's
-// memories of the store (Recent, Finished) are stale too and are dropped. Until a replica's next
-// check sees the loss (at most restoreCheckInterval), its memories may still skip the work for a
+// memory of the store (Finished) is stale too and is dropped. Until a replica's next
+// check sees the loss (at most restoreCheckInterval), its memory may still skip the work for a
 // change it made visible before the loss.
 func KeepRestored(ctx context.Context, st Store, owner string, log *zap.Logger, restore func(context.Context) (int, error)) {
 	marker := owner + ":hot-model"
@@ -41,7 +41,7 @@ func KeepRestored(ctx context.Context, st Store, owner string, log *zap.Logger, 
 }
 
 // restoreIfLost restores the model when its marker is missing, and drops this process's
-// memories when the marker is not the one it saw last (seen). It returns the marker now current.
+// memory when the marker is not the one it saw last (seen). It returns the marker now current.
 func restoreIfLost(ctx context.Context, st Store, marker, seen string, log *zap.Logger, restore func(context.Context) (int, error)) string {
 	item, err := st.SDK.GetState(ctx, st.Name, marker, nil)
 	if err != nil {
@@ -53,7 +53,6 @@ func restoreIfLost(ctx context.Context, st Store, marker, seen string, log *zap.
 				log.Warn("the hot model was restored by another replica: forgetting what this process remembered of it",
 					zap.String("marker", marker))
 			}
-			st.Recent.clearAll()
 			st.Finished.clearAll()
 			return current
 		}
@@ -63,7 +62,6 @@ func restoreIfLost(ctx context.Context, st Store, marker, seen string, log *zap.
 		zap.String("marker", marker))
 	// What this process remembers writing, or finishing, is gone from the store too: changes in
 	// flight get the consumer's full check.
-	st.Recent.clearAll()
 	st.Finished.clearAll()
 	start := time.Now()
 	n, err := restore(ctx)

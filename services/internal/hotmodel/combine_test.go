@@ -1,4 +1,4 @@
-package lww
+package hotmodel
 
 import (
 	"context"
@@ -88,7 +88,7 @@ func (c *casStore) tally(t *testing.T, key string) int {
 
 func TestCombinedUpdatesShareWritesAndNeverConflict(t *testing.T) {
 	backend := newCASStore()
-	st := Store{SDK: backend, Name: "s", Recent: NewRecent(10), Combine: NewCombiner()}
+	st := Store{SDK: backend, Name: "s", Combine: NewCombiner()}
 	increment(t, st, "k", 200)
 	if got := backend.tally(t, "k"); got != 200 {
 		t.Fatalf("tally %d, want 200", got)
@@ -111,7 +111,7 @@ func TestProcessesStillExcludeEachOther(t *testing.T) {
 	backend := newCASStore()
 	var wg sync.WaitGroup
 	for range 3 { // three processes, each with its own memory and combiner
-		st := Store{SDK: backend, Name: "s", Recent: NewRecent(10), Combine: NewCombiner()}
+		st := Store{SDK: backend, Name: "s", Combine: NewCombiner()}
 		wg.Go(func() { increment(t, st, "k", 50) })
 	}
 	wg.Wait()

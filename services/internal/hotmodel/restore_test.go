@@ -1,4 +1,4 @@
-package lww
+package hotmodel
 
 import (
 	"context"
