@@ -24,7 +24,7 @@ const (
 		VALUES ($1, $2, $3, $4, GREATEST($5, COALESCE((SELECT max(published_at) FROM videos), 0) + 1))
 		RETURNING id, published_at`
 	selectByAuthor = `SELECT id FROM videos WHERE author_id = $1 ORDER BY published_at DESC`
-	selectByIDs = `SELECT id, author_id, title, play_key, cover_key, published_at
+	selectByIDs    = `SELECT id, author_id, title, play_key, cover_key, published_at
 		FROM videos WHERE id = ANY($1)`
 	selectWorkCounts    = `SELECT author_id, count(*) FROM videos WHERE author_id = ANY($1) GROUP BY author_id`
 	selectAllWorkCounts = `SELECT author_id, count(*) FROM videos GROUP BY author_id`
