@@ -107,6 +107,7 @@ func run(ctx context.Context, getenv server.Getenv) error {
 			slots:    newUploadSlots(int(maxUploads), int(maxUploadsPerUser)),
 			limits:   rates,
 		},
+		pages:    newSettledPages(feed.Page, maxSettledPages),
 		entries:  newVideoEntries(feed.Entries, entriesFromOwners(publish, accounts), maxEntries),
 		limits:   rates,
 		images:   defaultImages(),

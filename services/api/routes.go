@@ -36,6 +36,7 @@ type deps struct {
 	compose   *composer
 	publisher *publisher
 	limits    *rateLimits
+	pages     *settledPages
 	entries   *videoEntries
 	images    map[string][]byte
 	mediaDir  string // local media folder served under /media/, empty when media is served elsewhere
@@ -51,7 +52,7 @@ func newServer(d deps) http.Handler {
 
 	// Each endpoint: its access, its action (register, login and the writes within their rate
 	// limits; the upload spends its write itself), and the shape of its reply (kept on errors too).
-	route(get, "/douyin/feed", endpoint(d.tokens, optional, handleFeed(d.feed, d.entries, d.compose), feedResponse{}))
+	route(get, "/douyin/feed", endpoint(d.tokens, optional, handleFeed(d.pages, d.entries, d.compose), feedResponse{}))
 	route(post, "/douyin/user/register", endpoint(d.tokens, public, d.limits.register(handleAccount(d.tokens, d.accounts.Register)), accountResponse{}))
 	route(post, "/douyin/user/login", endpoint(d.tokens, public, d.limits.login(handleAccount(d.tokens, d.accounts.Login)), accountResponse{}))
 	route(get, "/douyin/user", endpoint(d.tokens, required, handleUserInfo(d.compose), userResponse{}))

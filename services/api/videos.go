@@ -40,17 +40,19 @@ func (videoListResponse) failed(s envelope.Status) any {
 }
 
 // handleFeed serves the newest-first timeline with its counters, every page alike: the page's
-// ids from the feed, their entries from the gateway's copy, the counters from the state store.
-// Invocations: 1 (feed), beside one bulk read of the counters; more when the gateway lacks some
-// entries (videoEntries.get) or the state store is down (the counters' owners).
-func handleFeed(feed *feedapi.Client, entries *videoEntries, c *composer) action {
+// ids from the feed (or the gateway's copy of a page that can no longer change), their entries
+// from the gateway's copy, the counters from the state store.
+// Invocations: 1 (feed; 0 for a settled page seen before), beside one bulk read of the counters;
+// more when the gateway lacks some entries (videoEntries.get) or the state store is down (the
+// counters' owners).
+func handleFeed(pages *settledPages, entries *videoEntries, c *composer) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		now := params.NowMillis()
 		before, err := params.Time(r, "latest_time", now)
 		if err != nil {
 			return nil, err
 		}
-		ids, err := feed.Page(r.Context(), before)
+		ids, err := pages.page(r.Context(), before, now)
 		if err != nil {
 			return nil, err
 		}

@@ -17,11 +17,14 @@ var migrations embed.FS
 const schema = "publish"
 
 const (
-	// insertVideo takes the later of now and one past the newest publish time, so publish times
-	// are unique and increasing; a concurrent insert that computed the same value loses on the
-	// unique constraint and is retried.
+	// insertVideo takes the later of the database's clock and one past the newest publish time,
+	// so publish times are unique and increasing; a concurrent insert that computed the same value
+	// loses on the unique constraint and is retried. The time is taken in the statement that
+	// commits the video, so a video's time is never more than the statement timeout before its
+	// commit: feed pages older than that never change (the gateway keeps them, settledPages).
 	insertVideo = `INSERT INTO videos (author_id, title, play_key, cover_key, published_at)
-		VALUES ($1, $2, $3, $4, GREATEST($5, COALESCE((SELECT max(published_at) FROM videos), 0) + 1))
+		VALUES ($1, $2, $3, $4, GREATEST((extract(epoch FROM clock_timestamp()) * 1000)::bigint,
+			COALESCE((SELECT max(published_at) FROM videos), 0) + 1))
 		RETURNING id, published_at`
 	selectByAuthor = `SELECT id FROM videos WHERE author_id = $1 ORDER BY published_at DESC`
 	selectByIDs    = `SELECT id, author_id, title, play_key, cover_key, published_at
@@ -33,11 +36,11 @@ const (
 type store struct{ db *sql.DB }
 
 // insert stores v and fills in its id and unique publish time.
-func (s *store) insert(ctx context.Context, v *publishapi.Video, nowMillis int64) error {
+func (s *store) insert(ctx context.Context, v *publishapi.Video) error {
 	const attempts = 20
 	var err error
 	for range attempts {
-		err = s.db.QueryRowContext(ctx, insertVideo, v.AuthorID, v.Title, v.PlayKey, v.CoverKey, nowMillis).
+		err = s.db.QueryRowContext(ctx, insertVideo, v.AuthorID, v.Title, v.PlayKey, v.CoverKey).
 			Scan(&v.ID, &v.PublishedAt)
 		if !pgdb.IsUniqueViolation(err) {
 			break

@@ -84,7 +84,7 @@ func (u *uploader) upload(r *http.Request) (publishapi.Video, error) {
 	if err := u.put(ctx, cover, video.CoverKey); err != nil {
 		return publishapi.Video{}, err
 	}
-	if err := u.store.insert(ctx, &video, params.NowMillis()); err != nil {
+	if err := u.store.insert(ctx, &video); err != nil {
 		return publishapi.Video{}, err
 	}
 	log := logging.FromContext(ctx).With(zap.Int64("video_id", video.ID))
