@@ -81,10 +81,10 @@ func (c *Counter) UnmarshalJSON(data []byte) error {
 	return err
 }
 
-// CounterIn finds id's counter in the JSON of a Counters bucket, {"e":{"<id>":[value,seq],…}},
-// without decoding the rest; an empty bucket or an absent id is the zero Counter. The only
-// strings in a bucket are object keys ("e", the ids, and "v" and "s" in the object form of
-// earlier versions), so the quoted id followed by a colon is id's entry.
+// CounterIn finds id's counter in the JSON of a Counters bucket, {"e":{"<id>":[value,seq],…}}
+// (or of a value embedding one), without decoding the rest; an empty bucket or an absent id is
+// the zero Counter. A quoted string followed by a colon is an object key, and the only keys made
+// of digits are the entries' ids, so the quoted id followed by a colon is id's entry.
 func CounterIn(bucket []byte, id int64) (Counter, error) {
 	var buf [24]byte
 	quoted := append(strconv.AppendInt(append(buf[:0], '"'), id, 10), '"')
@@ -93,7 +93,11 @@ func CounterIn(bucket []byte, id int64) (Counter, error) {
 		if at < 0 {
 			return Counter{}, nil
 		}
+		inString := at > 0 && rest[at-1] == '\\' // an escaped quote inside some string value
 		rest = bytes.TrimLeft(rest[at+len(quoted):], " \t\r\n")
+		if inString {
+			continue
+		}
 		if len(rest) == 0 || rest[0] != ':' {
 			continue
 		}

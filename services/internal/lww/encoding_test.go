@@ -95,6 +95,8 @@ func TestCounterInFindsOneCounterWithoutDecodingTheBucket(t *testing.T) {
 		{"empty bucket", nil, 1, Counter{}},
 		{"earlier versions' objects", legacy, 6, Counter{Value: 1, Seq: 2}},
 		{"earlier versions' objects, longer id", legacy, 64, Counter{Value: 5, Seq: 9}},
+		{"a value embedding a bucket, the id inside a string before it",
+			[]byte(`{"p":[{"id":7,"f":[1,5,"x\"7\":[9,9]"]}],"e":{"7":[3,4]}}`), 7, Counter{Value: 3, Seq: 4}},
 	} {
 		got, err := CounterIn(tc.bucket, tc.id)
 		if err != nil || got != tc.want {
