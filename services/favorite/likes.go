@@ -45,6 +45,22 @@ type likes struct {
 	authors *publishapi.Authors
 }
 
+// newLikes is the favorite service's logic on the hot model hot, without hot's memory of its
+// own writes (lww.Recent): every compare-and-swap here reads the key first.
+//
+// That memory is wrong from the moment the state store loses its data until this process notices
+// (lww.KeepRestored, up to 5 s), and Dapr's Redis store writes a missing key whatever ETag comes
+// with the write, then numbers its versions from 1 again. A shard or window written from the
+// memory then either puts back facts that the emptied tallies do not count (the restore, finding
+// them in the shard, never counts them: counts too low), or, once the restore has written the
+// key back as many times as the remembered ETag says, passes the compare-and-swap and replaces
+// what the restore or another replica wrote since (a liked video shows is_favorite false, while
+// the tallies count it). Without the memory a write after a loss starts from the key as it is.
+func newLikes(hot lww.Store, sdk dapr.Client, st *store, authors *publishapi.Authors) *likes {
+	hot.Recent = nil
+	return &likes{hot: hot, sdk: sdk, store: st, authors: authors}
+}
+
 // apply handles one like or unlike: the change is announced first (the broker holds it before
 // anything is visible, so nothing visible can be lost), then applied to the hot read model, so
 // the answer is given only when every reader sees it.
@@ -98,18 +114,8 @@ func eachOf(tallies []tallyOf, fn func(tallyOf) error) error {
 	return g.Wait()
 }
 
-// tallies is the store for the tallies' updates: it never writes from this process's memory of
-// a key (lww.Recent). A shard or a window merges facts, so a write from a stale copy only repeats
-// old facts; a tally counts, so after the store lost its data (Dapr's Redis store then takes any
-// ETag for the missing key) a stale copy would count every change in it twice.
-func (l *likes) tallies() lww.Store {
-	st := l.hot
-	st.Recent = nil
-	return st
-}
-
 func (l *likes) count(ctx context.Context, t tallyOf, c favoriteapi.Changed) error {
-	_, err := lww.Update(ctx, l.tallies(), lww.BucketKey(t.bucket, t.id), func(tally *favoriteapi.Tally) error {
+	_, err := lww.Update(ctx, l.hot, lww.BucketKey(t.bucket, t.id), func(tally *favoriteapi.Tally) error {
 		changed, err := count(tally, t.id, c, func() (lww.Fact, error) {
 			shard, err := l.shard(ctx, c.UserID, c.VideoID)
 			return shard.Members[c.VideoID], err
@@ -153,7 +159,7 @@ func (l *likes) record(ctx context.Context, c favoriteapi.Changed) error {
 }
 
 func (l *likes) settle(ctx context.Context, t tallyOf, c favoriteapi.Changed) error {
-	_, err := lww.Update(ctx, l.tallies(), lww.BucketKey(t.bucket, t.id), func(tally *favoriteapi.Tally) error {
+	_, err := lww.Update(ctx, l.hot, lww.BucketKey(t.bucket, t.id), func(tally *favoriteapi.Tally) error {
 		if !settle(tally, t.id, c) {
 			return lww.ErrUnchanged
 		}

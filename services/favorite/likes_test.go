@@ -18,7 +18,8 @@ import (
 )
 
 // memoryStore is an in-memory state store with the Redis store's ETag rules (a version per key,
-// incremented by each write), for the calls the hot model makes.
+// incremented by each write; a missing key is written whatever ETag comes with the write, and
+// starts again at version 1), for the calls the hot model makes.
 type memoryStore struct {
 	dapr.Client // nil: any other call panics
 
@@ -52,17 +53,25 @@ func (m *memoryStore) GetBulkState(ctx context.Context, store string, keys []str
 func (m *memoryStore) SaveStateWithETag(_ context.Context, _, key string, data []byte, etag string, _ map[string]string, _ ...dapr.StateOption) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	_, exists := m.values[key]
-	if (etag == "" && exists) || (etag != "" && etag != strconv.Itoa(m.versions[key])) {
+	if _, exists := m.values[key]; exists && etag != strconv.Itoa(m.versions[key]) {
 		return errors.New("possible etag mismatch")
 	}
 	m.values[key], m.versions[key] = data, m.versions[key]+1
 	return nil
 }
 
-// replica is one favorite process on the shared store: its own combiner and memories.
+// wipe loses every key, as a Redis that came back empty.
+func (m *memoryStore) wipe() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	clear(m.values)
+	clear(m.versions)
+}
+
+// replica is one favorite process on the shared store: its own combiner and memories, as
+// lww.Open gives them.
 func replica(m *memoryStore) *likes {
-	return &likes{hot: lww.Store{SDK: m, Name: "statestore", Combine: lww.NewCombiner(), Recent: lww.NewRecent(1000), Finished: lww.NewFinished(1000)}}
+	return newLikes(lww.Store{SDK: m, Name: "statestore", Combine: lww.NewCombiner(), Recent: lww.NewRecent(1000), Finished: lww.NewFinished(1000)}, nil, nil, nil)
 }
 
 var at int64 = 1_700_000_000_000
@@ -233,5 +242,84 @@ func TestWindowKeepsTheNewestChanges(t *testing.T) {
 	}
 	if !slices.Contains(recent.Newest(), 50) || !remember(&recent, 50, lww.Fact{In: false, At: 5000, Event: "g"}) || slices.Contains(recent.Newest(), 50) {
 		t.Fatal("an unlike in the window does not take the video out")
+	}
+}
+
+// The state store loses its data while a replica still remembers the keys it wrote: a like it
+// makes before it notices, and the restore from the persisted likes, count every like once and
+// keep every fact in the shard.
+func TestALossOfTheStoreBeforeAReplicaNoticesLosesNothing(t *testing.T) {
+	m := newMemoryStore()
+	a, b := replica(m), replica(m)
+	ctx := context.Background()
+	const user, author = 1, 9
+	// The user's shard of videos 1..63 is written by a (2, then 3) and last by b (1).
+	persisted := []favoriteapi.Changed{change(user, 2, author, true), change(user, 3, author, true), change(user, 1, author, true)}
+	for i, c := range persisted {
+		if err := []*likes{a, a, b}[i].makeVisible(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.wipe()
+	// The restore (b) has put back videos 1 and 2 when a likes video 5, not knowing of the loss;
+	// then the restore finishes.
+	for _, c := range persisted[2:] {
+		if err := b.makeVisible(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.makeVisible(ctx, persisted[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.makeVisible(ctx, change(user, 5, author, true)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.makeVisible(ctx, persisted[1]); err != nil {
+		t.Fatal(err)
+	}
+	videos := []int64{1, 2, 3, 5}
+	s := summaryOf(t, b, user, videos, []int64{user, author})
+	for _, v := range videos {
+		if !s.Videos[v].LikedByView || s.Videos[v].Count != 1 {
+			t.Fatalf("after the loss, video %d shows %+v", v, s.Videos[v])
+		}
+	}
+	if s.Users[user].FavoriteCount != 4 || s.Users[author].TotalFavorited != 4 {
+		t.Fatalf("after the loss: %+v, want 4 liked and 4 received", s.Users)
+	}
+}
+
+// A replica that has not noticed the loss likes a video of a shard it wrote before: the shard's
+// older facts must not come back from the replica's memory uncounted.
+func TestALikeBeforeTheRestoreIsCountedWithTheRestoredOnes(t *testing.T) {
+	m := newMemoryStore()
+	a, b := replica(m), replica(m)
+	ctx := context.Background()
+	const user, author = 1, 9
+	var persisted []favoriteapi.Changed
+	for v := int64(1); v <= 4; v++ {
+		c := change(user, v, author, true)
+		persisted = append(persisted, c)
+		if err := a.makeVisible(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.wipe()
+	if err := a.makeVisible(ctx, change(user, 6, author, true)); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range persisted {
+		if err := b.makeVisible(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := summaryOf(t, b, user, []int64{1, 2, 3, 4, 6}, []int64{user, author})
+	if s.Users[user].FavoriteCount != 5 || s.Users[author].TotalFavorited != 5 {
+		t.Fatalf("after the loss: %+v, want 5 liked and 5 received", s.Users)
+	}
+	for v, likes := range s.Videos {
+		if likes.Count != 1 || !likes.LikedByView {
+			t.Fatalf("after the loss, video %d shows %+v", v, likes)
+		}
 	}
 }
