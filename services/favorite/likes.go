@@ -19,52 +19,25 @@ import (
 	"github.com/doutok/doutok/services/internal/hotmodel"
 	"github.com/doutok/doutok/services/internal/logging"
 	"github.com/doutok/doutok/services/internal/lww"
-	"github.com/doutok/doutok/services/internal/pgdb"
 	"github.com/doutok/doutok/services/internal/publishapi"
 	"github.com/doutok/doutok/services/internal/server"
 )
 
-// The hot read model. Sets are written on every change; readers read the small counters
-// buckets (a page's counters sit in a few keys) and the viewer's own set:
+// The hot read model; every value is bounded, however many likes a video or a user has:
 //
-//	video-<id>        users who like the video (the authority on "does u like v")
-//	user-<id>         videos the user likes → is_favorite for that viewer, the liked list
-//	author-<id>       like count of each of the author's videos
-//	likes-<bucket>    favorite_count of videos, copied from video-<id>
-//	liked-<bucket>    favorite_count of users, copied from user-<id>
-//	received-<bucket> total_favorited of users, copied from author-<id>
+//	likes-of-<user>-<bucket> the videos of one bucket (lww.BucketSize ids) the user likes: the
+//	                         authority on "does u like v", and is_favorite for a page
+//	likes-<bucket>           favorite_count of videos   (favoriteapi.Tally, see tally.go)
+//	liked-<bucket>           favorite_count of users    (favoriteapi.Tally)
+//	received-<bucket>        total_favorited of users   (favoriteapi.Tally)
+//	recent-<user>            the user's newest recentSize changes: the favorite list
 //
 // The keys have no TTL: together with the broker they are the truth until the consumer has
 // persisted a change, so they are not a cache that may forget. Should the store lose them all,
-// they are rebuilt from PostgreSQL (restore).
-//
-// The state store is shared by the services, so every key starts with the owner's name; the
-// buckets and user-<id> are the published read model (favoriteapi).
-func videoKey(id int64) string  { return "favorite:video-" + strconv.FormatInt(id, 10) }
-func authorKey(id int64) string { return "favorite:author-" + strconv.FormatInt(id, 10) }
-
-var userKey = favoriteapi.UserLikesKey
-
-const (
-	videoLikesPrefix = favoriteapi.VideoLikesBucket
-	userLikedPrefix  = favoriteapi.UserLikedBucket
-	receivedPrefix   = favoriteapi.UserReceivedBucket
-)
-
-// authorTotals holds the latest like count of each of an author's videos, each stamped with the
-// video set's Seq so that a late writer never replaces a newer count with an older one.
-type authorTotals struct {
-	Seq    int64                 `json:"seq"`
-	Videos map[int64]lww.Counter `json:"videos"`
-}
-
-func (a authorTotals) total() int64 {
-	var n int64
-	for _, v := range a.Videos {
-		n += v.Value
-	}
-	return n
-}
+// they are rebuilt from PostgreSQL (restore). The state store is shared by the services, so every
+// key starts with the owner's name; all but recent-<user> are the published read model
+// (favoriteapi).
+func recentKey(user int64) string { return "favorite:recent-" + strconv.FormatInt(user, 10) }
 
 // likes is the favorite service's logic.
 type likes struct {
@@ -72,6 +45,16 @@ type likes struct {
 	sdk     dapr.Client
 	store   *store
 	authors *publishapi.Authors
+}
+
+// newLikes is the favorite service's logic on the hot model hot. Every compare-and-swap here
+// reads its key first (hotmodel keeps no memory of its own writes): after the state store lost
+// its data, Dapr's Redis store writes a missing key whatever ETag comes with the write and numbers
+// its versions from 1 again, so a shard, window or tally written from such a memory would put back
+// facts the emptied tallies do not count, or replace what the restore wrote since (a liked video
+// showing is_favorite false while the tallies count it).
+func newLikes(hot hotmodel.Store, sdk dapr.Client, st *store, authors *publishapi.Authors) *likes {
+	return &likes{hot: hot, sdk: sdk, store: st, authors: authors}
 }
 
 // apply handles one like or unlike: the change is announced first (the broker holds it before
@@ -100,87 +83,119 @@ func (l *likes) apply(ctx context.Context, req favoriteapi.ApplyRequest) error {
 	return nil
 }
 
-// makeVisible applies a change to the sets it touches and copies the new counts into their
-// buckets. It is idempotent: the event consumer calls it again for every change it persists,
-// which completes the work of a request that crashed half-way.
+// makeVisible counts a change in its three tallies, records it in the pair's shard and the
+// user's window, and settles the tallies (tally.go). It is idempotent: the event consumer calls
+// it again for a change whose request may have died half-way.
 func (l *likes) makeVisible(ctx context.Context, c favoriteapi.Changed) error {
-	// The video side (video set, its count, the author's total) and the user side (user set, its
-	// count) are independent: they run side by side.
-	var g errgroup.Group
-	g.Go(func() error { return l.videoSide(ctx, c) })
-	g.Go(func() error {
-		_, err := hotmodel.UpdateCounted(ctx, l.hot, userKey(c.UserID), c.VideoID, c.Fact(), userLikedPrefix, c.UserID)
-		return err
-	})
-	if err := g.Wait(); err != nil {
+	tallies := talliesOf(c)
+	err := eachOf(tallies, func(t tallyOf) error { return l.count(ctx, t, c) })
+	if err == nil {
+		err = l.record(ctx, c)
+	}
+	if err == nil {
+		err = eachOf(tallies, func(t tallyOf) error { return l.settle(ctx, t, c) })
+	}
+	if err != nil {
 		return apperr.Wrap(apperr.Unavailable, err)
 	}
 	return nil
 }
 
-func (l *likes) videoSide(ctx context.Context, c favoriteapi.Changed) error {
-	video, err := hotmodel.Update(ctx, l.hot, videoKey(c.VideoID), hotmodel.Record(c.UserID, c.Fact()))
-	if err != nil {
-		return err
-	}
-	// The video's count and the author's total both follow from the video set alone.
+// eachOf runs fn for every tally side by side: they are different keys.
+func eachOf(tallies []tallyOf, fn func(tallyOf) error) error {
 	var g errgroup.Group
-	g.Go(func() error {
-		return hotmodel.AssignCount(ctx, l.hot, videoLikesPrefix, c.VideoID, video.Count(), video.Seq)
-	})
-	g.Go(func() error { return l.authorSide(ctx, c, video) })
+	for _, t := range tallies {
+		g.Go(func() error { return fn(t) })
+	}
 	return g.Wait()
 }
 
-func (l *likes) authorSide(ctx context.Context, c favoriteapi.Changed, video lww.Set) error {
-	author, err := hotmodel.Update(ctx, l.hot, authorKey(c.AuthorID), func(a *authorTotals) error {
-		if a.Videos == nil {
-			a.Videos = map[int64]lww.Counter{}
+func (l *likes) count(ctx context.Context, t tallyOf, c favoriteapi.Changed) error {
+	_, err := hotmodel.Update(ctx, l.hot, lww.BucketKey(t.bucket, t.id), func(tally *favoriteapi.Tally) error {
+		changed, err := count(tally, t.id, c, func() (lww.Fact, error) {
+			shard, err := l.shard(ctx, c.UserID, c.VideoID)
+			return shard.Members[c.VideoID], err
+		})
+		if err == nil && !changed {
+			err = hotmodel.ErrUnchanged
 		}
-		if known, ok := a.Videos[c.VideoID]; ok && known.Seq >= video.Seq {
+		return err
+	})
+	return err
+}
+
+// shard reads the pair's shard from the store itself: the count must see the shard as it is
+// after the tally was read (tally.go).
+func (l *likes) shard(ctx context.Context, user, video int64) (lww.Set, error) {
+	var s lww.Set
+	item, err := l.hot.SDK.GetState(ctx, l.hot.Name, favoriteapi.LikedShardKey(user, video), nil)
+	if err != nil || item == nil || len(item.Value) == 0 {
+		return s, err
+	}
+	return s, json.Unmarshal(item.Value, &s)
+}
+
+// record applies the change to the pair's shard and to the user's window.
+func (l *likes) record(ctx context.Context, c favoriteapi.Changed) error {
+	var g errgroup.Group
+	g.Go(func() error {
+		_, err := hotmodel.Update(ctx, l.hot, favoriteapi.LikedShardKey(c.UserID, c.VideoID), hotmodel.Record(c.VideoID, c.Fact()))
+		return err
+	})
+	g.Go(func() error {
+		_, err := hotmodel.Update(ctx, l.hot, recentKey(c.UserID), func(recent *lww.Set) error {
+			if !remember(recent, c.VideoID, c.Fact()) {
+				return hotmodel.ErrUnchanged
+			}
+			return nil
+		})
+		return err
+	})
+	return g.Wait()
+}
+
+func (l *likes) settle(ctx context.Context, t tallyOf, c favoriteapi.Changed) error {
+	_, err := hotmodel.Update(ctx, l.hot, lww.BucketKey(t.bucket, t.id), func(tally *favoriteapi.Tally) error {
+		if !settle(tally, t.id, c) {
 			return hotmodel.ErrUnchanged
 		}
-		a.Videos[c.VideoID] = lww.Counter{Value: video.Count(), Seq: video.Seq}
-		a.Seq++
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	return hotmodel.AssignCount(ctx, l.hot, receivedPrefix, c.AuthorID, author.total(), author.Seq)
+	return err
 }
 
 // ensureVisible is the consumer's check that a persisted change is in the hot model: nothing to
 // do when this process's request finished it; otherwise one bulk read, and the full makeVisible
-// only when something is missing (the request died half-way).
+// only when something is missing (the request died half-way, or ran on another replica and is
+// not finished yet).
 func (l *likes) ensureVisible(ctx context.Context, c favoriteapi.Changed) error {
 	if l.hot.Finished.Take(c.EventID) {
 		return nil
 	}
-	keys := []string{videoKey(c.VideoID), userKey(c.UserID), authorKey(c.AuthorID),
-		lww.BucketKey(videoLikesPrefix, c.VideoID), lww.BucketKey(userLikedPrefix, c.UserID), lww.BucketKey(receivedPrefix, c.AuthorID)}
+	shardKey := favoriteapi.LikedShardKey(c.UserID, c.VideoID)
+	keys := []string{shardKey, recentKey(c.UserID)}
+	for _, t := range talliesOf(c) {
+		keys = append(keys, lww.BucketKey(t.bucket, t.id))
+	}
 	raw, err := hotmodel.GetMany[json.RawMessage](ctx, l.hot, keys)
 	if err != nil {
 		return apperr.Wrap(apperr.Unavailable, err)
 	}
 	buckets := lww.NewBuckets(raw)
-	video, user := buckets.Set(videoKey(c.VideoID)), buckets.Set(userKey(c.UserID))
-	var author authorTotals
-	if v, ok := raw[authorKey(c.AuthorID)]; ok {
-		if err := json.Unmarshal(v, &author); err != nil {
-			return err
+	shard, recent := buckets.Set(shardKey), buckets.Set(recentKey(c.UserID))
+	known, ok := shard.Members[c.VideoID]
+	complete := ok && !c.Fact().Newer(known) && remembered(recent, c.VideoID, c.Fact())
+	for _, t := range talliesOf(c) {
+		var tally favoriteapi.Tally
+		if v, found := raw[lww.BucketKey(t.bucket, t.id)]; found {
+			if err := json.Unmarshal(v, &tally); err != nil {
+				return err
+			}
+		}
+		if i := pendingIndex(&tally, t.id, c.UserID, c.VideoID); i >= 0 && !tally.Pending[i].Fact.Newer(c.Fact()) {
+			complete = false
 		}
 	}
-	fact := c.Fact()
-	applied := func(s lww.Set, member int64) bool {
-		known, ok := s.Members[member]
-		return ok && !fact.Newer(known)
-	}
-	complete := applied(video, c.UserID) && applied(user, c.VideoID) &&
-		author.Videos[c.VideoID].Seq >= video.Seq &&
-		buckets.Counter(videoLikesPrefix, c.VideoID).Seq >= video.Seq &&
-		buckets.Counter(userLikedPrefix, c.UserID).Seq >= user.Seq &&
-		buckets.Counter(receivedPrefix, c.AuthorID).Seq >= author.Seq
 	if err := buckets.Err(); err != nil {
 		return err
 	}
@@ -196,53 +211,42 @@ func (l *likes) restore(ctx context.Context) (int, error) {
 	return hotmodel.Replay(ctx, l.store.eachChange, l.makeVisible)
 }
 
-// summary answers counts from the counters buckets and the viewer's set, in one bulk read, or
-// from PostgreSQL when the state store is unavailable (then changes not yet persisted are
-// missing until it returns).
+// summary answers counts from the tallies and is_favorite from the viewer's shards, in one bulk
+// read, or from PostgreSQL when the state store is unavailable (then changes not yet persisted
+// are missing until it returns).
 func (l *likes) summary(ctx context.Context, req favoriteapi.SummaryRequest) (favoriteapi.SummaryReply, error) {
-	keys := lww.BucketKeys(videoLikesPrefix, req.VideoIDs)
-	keys = append(keys, lww.BucketKeys(userLikedPrefix, req.UserIDs)...)
-	keys = append(keys, lww.BucketKeys(receivedPrefix, req.UserIDs)...)
-	if req.Viewer > 0 {
-		keys = append(keys, userKey(req.Viewer))
-	}
 	readCtx, cancel := context.WithTimeout(ctx, hotmodel.ReadTimeout)
 	defer cancel()
-	raw, err := hotmodel.GetMany[json.RawMessage](readCtx, l.hot, keys)
+	raw, err := hotmodel.GetMany[json.RawMessage](readCtx, l.hot, req.Keys())
 	if err != nil {
 		logging.FromContext(ctx).Warn("state store unavailable, answering from PostgreSQL", zap.Error(err))
 		return l.store.summary(ctx, req)
 	}
-	buckets := lww.NewBuckets(raw)
-	var viewerLikes lww.Set
-	if req.Viewer > 0 {
-		viewerLikes = buckets.Set(userKey(req.Viewer))
-	}
-	reply := favoriteapi.SummaryReply{
-		Status: envelope.Success,
-		Videos: make(map[int64]favoriteapi.VideoLikes, len(req.VideoIDs)),
-		Users:  make(map[int64]favoriteapi.UserLikes, len(req.UserIDs)),
-	}
-	for _, id := range req.VideoIDs {
-		reply.Videos[id] = favoriteapi.VideoLikes{Count: buckets.Count(videoLikesPrefix, id), LikedByView: viewerLikes.Has(id)}
-	}
-	for _, id := range req.UserIDs {
-		reply.Users[id] = favoriteapi.UserLikes{FavoriteCount: buckets.Count(userLikedPrefix, id), TotalFavorited: buckets.Count(receivedPrefix, id)}
-	}
-	return reply, buckets.Err()
+	return favoriteapi.DecodeSummary(raw, req)
 }
 
-// list returns the videos a user likes, most recently liked first.
+// list returns the newest favoriteapi.MaxListed videos a user likes, most recently liked first:
+// from the user's window alone when it holds all of them (its likes add up to the user's
+// count), else from PostgreSQL overlaid with the window (the changes not yet persisted).
 func (l *likes) list(ctx context.Context, userID int64) ([]int64, error) {
 	readCtx, cancel := context.WithTimeout(ctx, hotmodel.ReadTimeout)
 	defer cancel()
-	sets, err := hotmodel.GetMany[lww.Set](readCtx, l.hot, []string{userKey(userID)})
+	keys := []string{recentKey(userID), lww.BucketKey(favoriteapi.UserLikedBucket, userID)}
+	raw, err := hotmodel.GetMany[json.RawMessage](readCtx, l.hot, keys)
 	if err != nil {
 		logging.FromContext(ctx).Warn("state store unavailable, answering from PostgreSQL", zap.Error(err))
-		return pgdb.IDs(ctx, l.store.db, selectLikedVideos, userID)
+		return l.store.likedVideos(ctx, userID, lww.Set{})
 	}
-	s := sets[userKey(userID)]
-	return s.Newest(), nil
+	buckets := lww.NewBuckets(raw)
+	recent := buckets.Set(recentKey(userID))
+	count := buckets.Count(favoriteapi.UserLikedBucket, userID)
+	if err := buckets.Err(); err != nil {
+		return nil, err
+	}
+	if ids := recent.Newest(); int64(len(ids)) == count {
+		return ids, nil
+	}
+	return l.store.likedVideos(ctx, userID, recent)
 }
 
 func apply(l *likes) func(context.Context, favoriteapi.ApplyRequest) (envelope.Status, error) {

@@ -20,12 +20,7 @@ func run(ctx context.Context, getenv server.Getenv) error {
 		return err
 	}
 	defer svc.Close()
-	l := &likes{
-		hot:     svc.Hot,
-		sdk:     svc.SDK(),
-		store:   &store{db: svc.DB},
-		authors: publishapi.NewAuthors(publishapi.NewClient(svc.Sidecar)),
-	}
+	l := newLikes(svc.Hot, svc.SDK(), &store{db: svc.DB}, publishapi.NewAuthors(publishapi.NewClient(svc.Sidecar)))
 	go svc.KeepRestored(ctx, l.restore)
 	return svc.Serve(ctx, newServer(ctx, svc, l))
 }

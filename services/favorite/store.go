@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"maps"
 
+	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/envelope"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/lww"
@@ -27,8 +29,8 @@ const (
 	selectViewerLikes = `SELECT video_id FROM likes WHERE liked AND user_id = $1 AND video_id = ANY($2)`
 	selectUserCounts  = `SELECT user_id, count(*) FROM likes WHERE liked AND user_id = ANY($1) GROUP BY user_id`
 	selectAuthorTotal = `SELECT author_id, count(*) FROM likes WHERE liked AND author_id = ANY($1) GROUP BY author_id`
-	selectLikedVideos = `SELECT video_id FROM likes WHERE liked AND user_id = $1 ORDER BY changed_at DESC, video_id DESC`
-	selectAllLikes    = `SELECT user_id, video_id, author_id, liked, changed_at, event_id FROM likes`
+	selectLikedVideos = `SELECT video_id, changed_at, event_id FROM likes WHERE liked AND user_id = $1 ORDER BY changed_at DESC, video_id DESC LIMIT $2`
+	selectLikesAfter  = `SELECT user_id, video_id, author_id, liked, changed_at, event_id FROM likes WHERE (user_id, video_id) > ($1, $2) ORDER BY user_id, video_id LIMIT $3`
 )
 
 type store struct{ db *sql.DB }
@@ -75,11 +77,56 @@ func (s *store) summary(ctx context.Context, req favoriteapi.SummaryRequest) (fa
 	return reply, nil
 }
 
-// eachChange calls fn with the latest persisted change of every (user, video) pair.
+// likedVideos returns the newest favoriteapi.MaxListed videos userID likes, most recently liked
+// first: the persisted likes, overlaid with recent (the user's window, which holds the changes
+// not yet persisted). It reads enough rows that the window's unlikes cannot shorten the list.
+func (s *store) likedVideos(ctx context.Context, userID int64, recent lww.Set) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, selectLikedVideos, userID, favoriteapi.MaxListed+len(recent.Members))
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, err)
+	}
+	defer rows.Close()
+	merged := lww.Set{Members: maps.Clone(recent.Members)}
+	for rows.Next() {
+		var video int64
+		fact := lww.Fact{In: true}
+		if err := rows.Scan(&video, &fact.At, &fact.Event); err != nil {
+			return nil, err
+		}
+		merged.Apply(video, fact)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, err)
+	}
+	ids := merged.Newest()
+	return ids[:min(len(ids), favoriteapi.MaxListed)], nil
+}
+
+// restorePage is how many changes eachChange reads per statement.
+const restorePage = 5000
+
+// eachChange calls fn with the latest persisted change of every (user, video) pair. It reads a
+// page at a time, each page before fn sees it: fn applies the changes to the state store, which
+// takes minutes for a big model, longer than a statement may stay open.
 func (s *store) eachChange(ctx context.Context, fn func(favoriteapi.Changed)) error {
-	return pgdb.Each(ctx, s.db, func(rows *sql.Rows) (favoriteapi.Changed, error) {
-		var c favoriteapi.Changed
-		err := rows.Scan(&c.UserID, &c.VideoID, &c.AuthorID, &c.Liked, &c.At, &c.EventID)
-		return c, err
-	}, fn, selectAllLikes)
+	var after [2]int64
+	for {
+		var page []favoriteapi.Changed
+		err := pgdb.Each(ctx, s.db, func(rows *sql.Rows) (favoriteapi.Changed, error) {
+			var c favoriteapi.Changed
+			err := rows.Scan(&c.UserID, &c.VideoID, &c.AuthorID, &c.Liked, &c.At, &c.EventID)
+			return c, err
+		}, func(c favoriteapi.Changed) { page = append(page, c) }, selectLikesAfter, after[0], after[1], restorePage)
+		if err != nil {
+			return err
+		}
+		for _, c := range page {
+			fn(c)
+		}
+		if len(page) < restorePage {
+			return nil
+		}
+		last := page[len(page)-1]
+		after = [2]int64{last.UserID, last.VideoID}
+	}
 }

@@ -40,29 +40,31 @@ type Counts struct {
 
 // Keys names the state keys holding the counters req asks for.
 func Keys(req Request) []string {
-	keys := lww.BucketKeys(favoriteapi.VideoLikesBucket, req.VideoIDs)
+	keys := req.likes().Keys()
 	keys = append(keys, lww.BucketKeys(commentapi.CommentCountsBucket, req.VideoIDs)...)
-	for _, prefix := range []string{favoriteapi.UserLikedBucket, favoriteapi.UserReceivedBucket, relationapi.FollowCountBucket, relationapi.FollowerCountBucket} {
+	for _, prefix := range []string{relationapi.FollowCountBucket, relationapi.FollowerCountBucket} {
 		keys = append(keys, lww.BucketKeys(prefix, req.UserIDs)...)
 	}
 	keys = append(keys, lww.BucketKeys(publishapi.WorkCountBucket, req.UserIDs)...)
 	if req.Viewer > 0 {
-		if len(req.VideoIDs) > 0 {
-			keys = append(keys, favoriteapi.UserLikesKey(req.Viewer))
-		}
 		keys = append(keys, relationapi.FollowsShardKeys(req.Viewer, req.UserIDs)...)
 	}
 	return keys
 }
 
+// likes is the part of req the favorite service's read model answers.
+func (req Request) likes() favoriteapi.SummaryRequest {
+	return favoriteapi.SummaryRequest{Viewer: req.Viewer, VideoIDs: req.VideoIDs, UserIDs: req.UserIDs}
+}
+
 // Decode reads the counters req asks for out of a bulk read of (at least) Keys(req).
 func Decode(raw map[string]json.RawMessage, req Request) (Counts, error) {
 	counts := newCounts(req)
-	buckets := lww.NewBuckets(raw)
-	var viewerLikes lww.Set
-	if req.Viewer > 0 {
-		viewerLikes = buckets.Set(favoriteapi.UserLikesKey(req.Viewer))
+	likes, err := favoriteapi.DecodeSummary(raw, req.likes())
+	if err != nil {
+		return counts, err
 	}
+	buckets := lww.NewBuckets(raw)
 	followedByViewer := func(id int64) bool {
 		if req.Viewer <= 0 {
 			return false
@@ -72,17 +74,14 @@ func Decode(raw map[string]json.RawMessage, req Request) (Counts, error) {
 	}
 	for _, id := range req.VideoIDs {
 		counts.Videos[id] = feedapi.VideoCounts{
-			Likes:         buckets.Count(favoriteapi.VideoLikesBucket, id),
+			Likes:         likes.Videos[id].Count,
 			Comments:      buckets.Count(commentapi.CommentCountsBucket, id),
-			LikedByViewer: viewerLikes.Has(id),
+			LikedByViewer: likes.Videos[id].LikedByView,
 		}
 	}
 	for _, id := range req.UserIDs {
 		counts.Authors[id] = feedapi.AuthorCounts{
-			UserLikes: favoriteapi.UserLikes{
-				FavoriteCount:  buckets.Count(favoriteapi.UserLikedBucket, id),
-				TotalFavorited: buckets.Count(favoriteapi.UserReceivedBucket, id),
-			},
+			UserLikes: likes.Users[id],
 			UserFollows: relationapi.UserFollows{
 				FollowCount:      buckets.Count(relationapi.FollowCountBucket, id),
 				FollowerCount:    buckets.Count(relationapi.FollowerCountBucket, id),
@@ -142,7 +141,7 @@ func (r *Reader) FromOwners(ctx context.Context, req Request) (Counts, error) {
 	var follows map[int64]relationapi.UserFollows
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		likes, err = r.Owners.Favorites.Summary(gctx, favoriteapi.SummaryRequest{Viewer: req.Viewer, VideoIDs: req.VideoIDs, UserIDs: req.UserIDs})
+		likes, err = r.Owners.Favorites.Summary(gctx, req.likes())
 		return err
 	})
 	if len(req.VideoIDs) > 0 {

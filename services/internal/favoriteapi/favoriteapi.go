@@ -3,6 +3,7 @@ package favoriteapi
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"strconv"
 
@@ -22,17 +23,78 @@ const (
 )
 
 // The read model the favorite service publishes in the shared state store. Only the favorite
-// service writes these keys; any service may read them (the feed does, to answer a page in one
-// call). Buckets are lww.Counters (see lww.BucketKey); a user's likes are an lww.Set of video ids.
+// service writes these keys; any service may read them, through Keys and DecodeSummary (the feed
+// and the gateway do, in services/internal/counters). Every value is bounded: a bucket holds
+// lww.BucketSize ids, a shard lww.BucketSize videos, whatever the number of likes.
 const (
-	VideoLikesBucket   = "favorite:likes"    // favorite_count of videos
-	UserLikedBucket    = "favorite:liked"    // favorite_count of users
-	UserReceivedBucket = "favorite:received" // total_favorited of users
-	userLikesKeyPrefix = "favorite:user-"
+	VideoLikesBucket   = "favorite:likes"    // favorite_count of videos (Tally)
+	UserLikedBucket    = "favorite:liked"    // favorite_count of users (Tally)
+	UserReceivedBucket = "favorite:received" // total_favorited of users (Tally)
 )
 
-// UserLikesKey is the key of the set of videos a user likes.
-func UserLikesKey(userID int64) string { return userLikesKeyPrefix + strconv.FormatInt(userID, 10) }
+// LikedShardKey is the key of the lww.Set of the videos in video's bucket (lww.BucketSize ids)
+// that user likes: is_favorite of a page costs one small key per bucket of the page's videos,
+// however many videos the viewer likes. The shard is the authority on whether user likes video.
+func LikedShardKey(user, video int64) string { return lww.BucketKey(likedShardPrefix(user), video) }
+
+// LikedShardKeys names the shards that hold whether user likes each of videos, without repeats.
+func LikedShardKeys(user int64, videos []int64) []string {
+	return lww.BucketKeys(likedShardPrefix(user), videos)
+}
+
+func likedShardPrefix(user int64) string { return "favorite:likes-of-" + strconv.FormatInt(user, 10) }
+
+// Tally is one bucket of like counts. Its entries read as lww.Counters; Pending holds the changes
+// counted but not yet recorded in their pair's shard. A change is counted first, then recorded in
+// the shard, then dropped from Pending: a count changes exactly once per change of a pair's state
+// (see services/favorite/tally.go), and Pending holds only changes in flight.
+type Tally struct {
+	lww.Counters
+	Pending []Pending `json:"p,omitempty"`
+}
+
+// Pending is one change counted in a Tally's entry ID and not yet recorded in the shard of the
+// pair (User, Video).
+type Pending struct {
+	ID    int64    `json:"id"`
+	User  int64    `json:"u"`
+	Video int64    `json:"v"`
+	Fact  lww.Fact `json:"f"`
+}
+
+// Keys names the state keys that answer r: the counts' buckets and the viewer's shards of the
+// videos' buckets.
+func (r SummaryRequest) Keys() []string {
+	keys := lww.BucketKeys(VideoLikesBucket, r.VideoIDs)
+	keys = append(keys, lww.BucketKeys(UserLikedBucket, r.UserIDs)...)
+	keys = append(keys, lww.BucketKeys(UserReceivedBucket, r.UserIDs)...)
+	if r.Viewer > 0 {
+		keys = append(keys, LikedShardKeys(r.Viewer, r.VideoIDs)...)
+	}
+	return keys
+}
+
+// DecodeSummary answers r out of a bulk read of (at least) r.Keys().
+func DecodeSummary(raw map[string]json.RawMessage, r SummaryRequest) (SummaryReply, error) {
+	buckets := lww.NewBuckets(raw)
+	reply := SummaryReply{
+		Status: envelope.Success,
+		Videos: make(map[int64]VideoLikes, len(r.VideoIDs)),
+		Users:  make(map[int64]UserLikes, len(r.UserIDs)),
+	}
+	for _, id := range r.VideoIDs {
+		liked := false
+		if r.Viewer > 0 {
+			shard := buckets.Set(LikedShardKey(r.Viewer, id))
+			liked = shard.Has(id)
+		}
+		reply.Videos[id] = VideoLikes{Count: buckets.Count(VideoLikesBucket, id), LikedByView: liked}
+	}
+	for _, id := range r.UserIDs {
+		reply.Users[id] = UserLikes{FavoriteCount: buckets.Count(UserLikedBucket, id), TotalFavorited: buckets.Count(UserReceivedBucket, id)}
+	}
+	return reply, buckets.Err()
+}
 
 // TopicFavoriteChanged carries a Changed for every like and unlike.
 const TopicFavoriteChanged = "favorite.changed"
@@ -89,12 +151,15 @@ type SummaryReply struct {
 	Users  map[int64]UserLikes  `json:"users"`
 }
 
+// MaxListed caps a favorite list: the newest MaxListed liked videos, most recently liked first.
+const MaxListed = 1000
+
 // ListRequest asks for the videos a user likes.
 type ListRequest struct {
 	UserID int64 `json:"user_id"`
 }
 
-// ListReply lists liked video ids, most recently liked first.
+// ListReply lists liked video ids, most recently liked first, at most MaxListed.
 type ListReply struct {
 	envelope.Status
 	VideoIDs []int64 `json:"video_ids"`

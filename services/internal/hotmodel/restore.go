@@ -2,10 +2,13 @@ package hotmodel
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
+	dapr "github.com/dapr/go-sdk/client"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 )
@@ -20,18 +23,24 @@ import (
 // (the changes are idempotent, so requests and consumers may keep writing meanwhile) and reports
 // how many it applied. A restore that fails is tried again at the next check.
 //
+// One replica restores at a time: it claims the restore in a second key of owner's first, and
+// the others leave it to that replica unless its claim is older than restoreTakeover (it died,
+// or the restore is that long). The claim also tells whether the store lost its data again
+// during the restore: then the claim is gone too, and the restore, which wrote part of the model
+// into a store that lost it afterwards, does not mark the model complete but starts over.
+//
 // The marker holds the time of the restore that wrote it. Every replica remembers the marker it
 // last saw: a different one means another replica restored after a loss, so this process's
-// memory of the store (Finished) is stale too and is dropped. Until a replica's next
-// check sees the loss (at most restoreCheckInterval), its memory may still skip the work for a
-// change it made visible before the loss.
+// memory of the store (Finished) is stale too and is dropped. It is dropped as well at every
+// check that finds the marker missing. Until a replica's next check sees the loss (at most
+// restoreCheckInterval), its memory may still skip the work for a change it made visible before
+// the loss.
 func KeepRestored(ctx context.Context, st Store, owner string, log *zap.Logger, restore func(context.Context) (int, error)) {
-	marker := owner + ":hot-model"
+	r := newRestorer(st, owner, log, restore)
 	ticker := time.NewTicker(restoreCheckInterval)
 	defer ticker.Stop()
-	seen := ""
 	for {
-		seen = restoreIfLost(ctx, st, marker, seen, log, restore)
+		r.restoreIfLost(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -40,39 +49,78 @@ func KeepRestored(ctx context.Context, st Store, owner string, log *zap.Logger, 
 	}
 }
 
-// restoreIfLost restores the model when its marker is missing, and drops this process's
-// memory when the marker is not the one it saw last (seen). It returns the marker now current.
-func restoreIfLost(ctx context.Context, st Store, marker, seen string, log *zap.Logger, restore func(context.Context) (int, error)) string {
-	item, err := st.SDK.GetState(ctx, st.Name, marker, nil)
+// restorer is one replica's side of KeepRestored.
+type restorer struct {
+	st      Store
+	marker  string // owner:hot-model, written once the model is complete
+	claim   string // owner:hot-model-restoring, the replica restoring it and since when
+	me      string // this replica, in claims
+	log     *zap.Logger
+	restore func(context.Context) (int, error)
+	seen    string // the marker this replica saw last
+}
+
+func newRestorer(st Store, owner string, log *zap.Logger, restore func(context.Context) (int, error)) *restorer {
+	return &restorer{st: st, marker: owner + ":hot-model", claim: owner + ":hot-model-restoring",
+		me: strconv.FormatUint(rand.Uint64(), 36), log: log, restore: restore}
+}
+
+// restoreClaim is the value of the claim key.
+type restoreClaim struct {
+	By    string `json:"by"`
+	Since int64  `json:"since"` // Unix ms
+}
+
+// restoreTakeover is how old another replica's claim must be before this one restores anyway.
+const restoreTakeover = 2 * time.Minute
+
+// restoreIfLost restores the model when its marker is missing and no other replica is restoring
+// it, and drops this process's memory when the marker is missing or not the one it saw last.
+func (r *restorer) restoreIfLost(ctx context.Context) {
+	st, log := r.st, r.log
+	item, err := st.SDK.GetState(ctx, st.Name, r.marker, nil)
 	if err != nil {
-		return seen
+		return
 	}
 	if item != nil && len(item.Value) > 0 {
-		if current := string(item.Value); current != seen {
-			if seen != "" {
+		if current := string(item.Value); current != r.seen {
+			if r.seen != "" {
 				log.Warn("the hot model was restored by another replica: forgetting what this process remembered of it",
-					zap.String("marker", marker))
+					zap.String("marker", r.marker))
 			}
 			st.Finished.clearAll()
-			return current
+			r.seen = current
 		}
-		return seen
+		return
 	}
-	log.Info("no hot-model marker in the state store (a first start, or the store lost its data): restoring from PostgreSQL",
-		zap.String("marker", marker))
 	// What this process remembers writing, or finishing, is gone from the store too: changes in
 	// flight get the consumer's full check.
 	st.Finished.clearAll()
+	claim, mine, err := r.claimRestore(ctx)
+	if err != nil || !mine {
+		if err == nil {
+			log.Info("another replica is restoring the hot model", zap.String("marker", r.marker), zap.String("by", claim.By))
+		}
+		return
+	}
+	log.Info("no hot-model marker in the state store (a first start, or the store lost its data): restoring from PostgreSQL",
+		zap.String("marker", r.marker))
 	start := time.Now()
-	n, err := restore(ctx)
+	n, err := r.restore(ctx)
 	if err != nil {
 		log.Error("restoring the hot model failed; trying again at the next check", zap.Int("applied", n), zap.Error(err))
-		return seen
+		return
+	}
+	// Had the store lost its data again meanwhile, the claim would be gone (or another replica's).
+	if now, err := r.readClaim(ctx); err != nil || now == nil || *now != claim {
+		log.Warn("the state store lost the hot model again while it was restored (or another replica took the restore over): not marking it complete",
+			zap.String("marker", r.marker), zap.Error(err))
+		return
 	}
 	stamp := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	if err := st.SDK.SaveState(ctx, st.Name, marker, []byte(stamp), nil); err != nil {
+	if err := st.SDK.SaveState(ctx, st.Name, r.marker, []byte(stamp), nil); err != nil {
 		log.Error("marking the hot model restored failed", zap.Error(err))
-		return seen
+		return
 	}
 	if n > 0 {
 		// Data existed, so the store had lost it (or this is the first start of this version).
@@ -80,7 +128,58 @@ func restoreIfLost(ctx context.Context, st Store, marker, seen string, log *zap.
 	} else {
 		log.Info("hot model marked complete (nothing to restore)")
 	}
-	return stamp
+	r.seen = stamp
+}
+
+// claimRestore makes this replica the one that restores the model, unless another one has a
+// claim younger than restoreTakeover. It returns the claim in force and whether it is this
+// replica's.
+func (r *restorer) claimRestore(ctx context.Context) (restoreClaim, bool, error) {
+	item, err := r.st.SDK.GetState(ctx, r.st.Name, r.claim, nil)
+	if err != nil {
+		return restoreClaim{}, false, err
+	}
+	etag := ""
+	if item != nil && len(item.Value) > 0 {
+		var held restoreClaim
+		if err := json.Unmarshal(item.Value, &held); err == nil {
+			if held.By == r.me {
+				return held, true, nil // this replica's own restore failed: it tries again
+			}
+			if time.Since(time.UnixMilli(held.Since)) < restoreTakeover {
+				return held, false, nil
+			}
+		}
+		etag = item.Etag // an old claim, or one that cannot be read: taken over
+	}
+	claim := restoreClaim{By: r.me, Since: time.Now().UnixMilli()}
+	value, err := json.Marshal(claim)
+	if err != nil {
+		return restoreClaim{}, false, err
+	}
+	// Only if nobody claimed (or took over) meanwhile: the replica whose write lands restores.
+	if err := r.st.SDK.SaveStateWithETag(ctx, r.st.Name, r.claim, value, etag, nil,
+		dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite)); err != nil {
+		held, err := r.readClaim(ctx)
+		if err != nil || held == nil {
+			return restoreClaim{}, false, err
+		}
+		return *held, held.By == r.me, nil
+	}
+	return claim, true, nil
+}
+
+// readClaim returns the claim in the store, nil when there is none.
+func (r *restorer) readClaim(ctx context.Context) (*restoreClaim, error) {
+	item, err := r.st.SDK.GetState(ctx, r.st.Name, r.claim, nil)
+	if err != nil || item == nil || len(item.Value) == 0 {
+		return nil, err
+	}
+	var c restoreClaim
+	if err := json.Unmarshal(item.Value, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
 }
 
 // restoreCheckInterval is how often the services look for the loss of their hot model.
