@@ -56,20 +56,20 @@ func (c *composer) users(ctx context.Context, viewer int64, ids []int64) (map[in
 	}
 	out := make(map[int64]User, len(f.profiles))
 	for id, p := range f.profiles {
-		out[id] = c.user(p, f.Works[id], f.Authors[id])
+		out[id] = c.user(p, f.Authors[id])
 	}
 	return out, nil
 }
 
 // user renders a profile with its counters, as the viewer the counts were read for sees it.
-func (c *composer) user(p userapi.Profile, workCount int64, counts feedapi.AuthorCounts) User {
+func (c *composer) user(p userapi.Profile, counts counters.AuthorCounts) User {
 	return User{
 		ID:              p.ID,
 		Name:            p.Name,
 		Signature:       p.Signature,
 		Avatar:          c.imageURL(p.Avatar, defaultAvatarPath),
 		BackgroundImage: c.imageURL(p.BackgroundImage, defaultBackgroundPath),
-		WorkCount:       workCount,
+		WorkCount:       counts.WorkCount,
 		FavoriteCount:   counts.FavoriteCount,
 		TotalFavorited:  counts.TotalFavorited,
 		FollowCount:     counts.FollowCount,
@@ -93,13 +93,13 @@ func (c *composer) videos(ctx context.Context, viewer int64, entries []feedapi.E
 	out := make([]Video, 0, len(entries))
 	for _, e := range entries {
 		id := e.Video.AuthorID
-		author := c.user(e.Author, counts.Works[id], counts.Authors[id])
+		author := c.user(e.Author, counts.Authors[id])
 		out = append(out, c.video(e.Video, author, counts.Videos[e.Video.ID]))
 	}
 	return out, nil
 }
 
-func (c *composer) video(v publishapi.Video, author User, counts feedapi.VideoCounts) Video {
+func (c *composer) video(v publishapi.Video, author User, counts counters.VideoCounts) Video {
 	return Video{
 		ID:            v.ID,
 		Author:        author,

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"math"
 	"strconv"
@@ -18,7 +19,6 @@ import (
 	"github.com/doutok/doutok/services/internal/events"
 	"github.com/doutok/doutok/services/internal/hotmodel"
 	"github.com/doutok/doutok/services/internal/logging"
-	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/publishapi"
 	"github.com/doutok/doutok/services/internal/server"
 )
@@ -241,16 +241,12 @@ func (s *comments) list(ctx context.Context, videoID int64) ([]commentapi.Commen
 func (s *comments) counts(ctx context.Context, videoIDs []int64) (map[int64]int64, error) {
 	readCtx, cancel := context.WithTimeout(ctx, hotmodel.ReadTimeout)
 	defer cancel()
-	found, err := hotmodel.GetMany[lww.Counters](readCtx, s.hot, lww.BucketKeys(countsPrefix, videoIDs))
+	raw, err := hotmodel.GetMany[json.RawMessage](readCtx, s.hot, commentapi.CountKeys(videoIDs))
 	if err != nil {
 		logging.FromContext(ctx).Warn("state store unavailable, answering from PostgreSQL", zap.Error(err))
 		return s.store.counts(ctx, videoIDs)
 	}
-	out := make(map[int64]int64, len(videoIDs))
-	for _, id := range videoIDs {
-		out[id] = found[lww.BucketKey(countsPrefix, id)].Entries[id].Value
-	}
-	return out, nil
+	return commentapi.DecodeCounts(raw, videoIDs)
 }
 
 func add(s *comments) func(context.Context, commentapi.AddRequest) (commentapi.CommentReply, error) {

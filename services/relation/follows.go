@@ -122,14 +122,9 @@ func (f *follows) restore(ctx context.Context) (int, error) {
 // viewer's set, in one bulk read, or from PostgreSQL when the state store is unavailable (then
 // changes not yet persisted are missing until it returns).
 func (f *follows) summary(ctx context.Context, req relationapi.SummaryRequest) (map[int64]relationapi.UserFollows, error) {
-	keys := lww.BucketKeys(relationapi.FollowCountBucket, req.UserIDs)
-	keys = append(keys, lww.BucketKeys(relationapi.FollowerCountBucket, req.UserIDs)...)
-	if req.Viewer > 0 {
-		keys = append(keys, relationapi.FollowsShardKeys(req.Viewer, req.UserIDs)...)
-	}
 	readCtx, cancel := context.WithTimeout(ctx, hotmodel.ReadTimeout)
 	defer cancel()
-	raw, err := hotmodel.GetMany[json.RawMessage](readCtx, f.hot, keys)
+	raw, err := hotmodel.GetMany[json.RawMessage](readCtx, f.hot, req.Keys())
 	if err != nil {
 		logging.FromContext(ctx).Warn("state store unavailable, answering from PostgreSQL", zap.Error(err))
 		users, err := f.store.summary(ctx, req)
@@ -138,17 +133,7 @@ func (f *follows) summary(ctx context.Context, req relationapi.SummaryRequest) (
 		}
 		return users, nil
 	}
-	buckets := lww.NewBuckets(raw)
-	out := make(map[int64]relationapi.UserFollows, len(req.UserIDs))
-	for _, id := range req.UserIDs {
-		shard := buckets.Set(relationapi.FollowsShardKey(req.Viewer, id))
-		out[id] = relationapi.UserFollows{
-			FollowCount:      buckets.Count(relationapi.FollowCountBucket, id),
-			FollowerCount:    buckets.Count(relationapi.FollowerCountBucket, id),
-			FollowedByViewer: req.Viewer > 0 && shard.Has(id),
-		}
-	}
-	return out, buckets.Err()
+	return relationapi.DecodeSummary(raw, req)
 }
 
 // list returns one of a user's lists, most recent first, from the hot model or, when the state

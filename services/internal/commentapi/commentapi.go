@@ -3,11 +3,13 @@ package commentapi
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 
 	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/envelope"
+	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/text"
 )
 
@@ -39,6 +41,20 @@ const (
 // publishes in the shared state store; any service may read them, only the comment service
 // writes them.
 const CommentCountsBucket = "comment:comments"
+
+// CountKeys names the buckets holding the comment counts of videoIDs.
+func CountKeys(videoIDs []int64) []string { return lww.BucketKeys(CommentCountsBucket, videoIDs) }
+
+// DecodeCounts reads the comment counts of videoIDs out of a bulk read of (at least)
+// CountKeys(videoIDs): the comment service's own counts and every reader decode them here.
+func DecodeCounts(raw map[string]json.RawMessage, videoIDs []int64) (map[int64]int64, error) {
+	buckets := lww.NewBuckets(raw)
+	out := make(map[int64]int64, len(videoIDs))
+	for _, id := range videoIDs {
+		out[id] = buckets.Count(CommentCountsBucket, id)
+	}
+	return out, buckets.Err()
+}
 
 // TopicCommentChanged carries a Changed for every comment added or deleted.
 const TopicCommentChanged = "comment.changed"

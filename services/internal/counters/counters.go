@@ -4,8 +4,9 @@
 // read of a few counters buckets answers a whole page; with the state store down, the owners are
 // asked instead (they answer from PostgreSQL).
 //
-// The keys and their decoding belong to the owners' API packages; this package only gathers
-// them, so that the gateway reads them one way for every User and Video it renders.
+// The keys and their decoding belong to the owners' API packages, which the owners use too; this
+// package only gathers them, so that the gateway reads them one way for every User and Video it
+// renders, and both ways (state store, owners) give the same Counts.
 package counters
 
 import (
@@ -17,10 +18,8 @@ import (
 
 	"github.com/doutok/doutok/services/internal/commentapi"
 	"github.com/doutok/doutok/services/internal/favoriteapi"
-	"github.com/doutok/doutok/services/internal/feedapi"
 	"github.com/doutok/doutok/services/internal/hotmodel"
 	"github.com/doutok/doutok/services/internal/logging"
-	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/publishapi"
 	"github.com/doutok/doutok/services/internal/relationapi"
 )
@@ -34,71 +33,82 @@ type Request struct {
 
 // Counts are the counters read. Every requested id is present.
 type Counts struct {
-	feedapi.Counts
-	Works map[int64]int64
+	Videos  map[int64]VideoCounts
+	Authors map[int64]AuthorCounts
+}
+
+// VideoCounts are one video's counters, and whether the viewer likes it.
+type VideoCounts struct {
+	Likes         int64
+	Comments      int64
+	LikedByViewer bool
+}
+
+// AuthorCounts are one user's counters as their owners report them: likes (favorite), follows
+// with whether the viewer follows the user (relation), and videos published (publish).
+type AuthorCounts struct {
+	favoriteapi.UserLikes
+	relationapi.UserFollows
+	WorkCount int64
+}
+
+// parts are what each owner answers of a Request.
+type parts struct {
+	likes    favoriteapi.SummaryReply
+	comments map[int64]int64
+	follows  map[int64]relationapi.UserFollows
+	works    map[int64]int64
+}
+
+func (req Request) likes() favoriteapi.SummaryRequest {
+	return favoriteapi.SummaryRequest{Viewer: req.Viewer, VideoIDs: req.VideoIDs, UserIDs: req.UserIDs}
+}
+
+func (req Request) follows() relationapi.SummaryRequest {
+	return relationapi.SummaryRequest{Viewer: req.Viewer, UserIDs: req.UserIDs}
 }
 
 // Keys names the state keys holding the counters req asks for.
 func Keys(req Request) []string {
 	keys := req.likes().Keys()
-	keys = append(keys, lww.BucketKeys(commentapi.CommentCountsBucket, req.VideoIDs)...)
-	for _, prefix := range []string{relationapi.FollowCountBucket, relationapi.FollowerCountBucket} {
-		keys = append(keys, lww.BucketKeys(prefix, req.UserIDs)...)
-	}
-	keys = append(keys, lww.BucketKeys(publishapi.WorkCountBucket, req.UserIDs)...)
-	if req.Viewer > 0 {
-		keys = append(keys, relationapi.FollowsShardKeys(req.Viewer, req.UserIDs)...)
-	}
-	return keys
+	keys = append(keys, commentapi.CountKeys(req.VideoIDs)...)
+	keys = append(keys, req.follows().Keys()...)
+	return append(keys, publishapi.WorkCountKeys(req.UserIDs)...)
 }
 
-// likes is the part of req the favorite service's read model answers.
-func (req Request) likes() favoriteapi.SummaryRequest {
-	return favoriteapi.SummaryRequest{Viewer: req.Viewer, VideoIDs: req.VideoIDs, UserIDs: req.UserIDs}
-}
-
-// Decode reads the counters req asks for out of a bulk read of (at least) Keys(req).
+// Decode reads the counters req asks for out of a bulk read of (at least) Keys(req), with each
+// owner's decoder.
 func Decode(raw map[string]json.RawMessage, req Request) (Counts, error) {
-	counts := newCounts(req)
-	likes, err := favoriteapi.DecodeSummary(raw, req.likes())
-	if err != nil {
-		return counts, err
+	var p parts
+	var err error
+	if p.likes, err = favoriteapi.DecodeSummary(raw, req.likes()); err != nil {
+		return Counts{}, err
 	}
-	buckets := lww.NewBuckets(raw)
-	followedByViewer := func(id int64) bool {
-		if req.Viewer <= 0 {
-			return false
-		}
-		shard := buckets.Set(relationapi.FollowsShardKey(req.Viewer, id))
-		return shard.Has(id)
+	if p.comments, err = commentapi.DecodeCounts(raw, req.VideoIDs); err != nil {
+		return Counts{}, err
+	}
+	if p.follows, err = relationapi.DecodeSummary(raw, req.follows()); err != nil {
+		return Counts{}, err
+	}
+	if p.works, err = publishapi.DecodeWorkCounts(raw, req.UserIDs); err != nil {
+		return Counts{}, err
+	}
+	return p.counts(req), nil
+}
+
+// counts puts the owners' parts together.
+func (p parts) counts(req Request) Counts {
+	c := Counts{
+		Videos:  make(map[int64]VideoCounts, len(req.VideoIDs)),
+		Authors: make(map[int64]AuthorCounts, len(req.UserIDs)),
 	}
 	for _, id := range req.VideoIDs {
-		counts.Videos[id] = feedapi.VideoCounts{
-			Likes:         likes.Videos[id].Count,
-			Comments:      buckets.Count(commentapi.CommentCountsBucket, id),
-			LikedByViewer: likes.Videos[id].LikedByView,
-		}
+		v := p.likes.Videos[id]
+		c.Videos[id] = VideoCounts{Likes: v.Count, Comments: p.comments[id], LikedByViewer: v.LikedByView}
 	}
 	for _, id := range req.UserIDs {
-		counts.Authors[id] = feedapi.AuthorCounts{
-			UserLikes: likes.Users[id],
-			UserFollows: relationapi.UserFollows{
-				FollowCount:      buckets.Count(relationapi.FollowCountBucket, id),
-				FollowerCount:    buckets.Count(relationapi.FollowerCountBucket, id),
-				FollowedByViewer: followedByViewer(id),
-			},
-		}
-		counts.Works[id] = buckets.Count(publishapi.WorkCountBucket, id)
+		c.Authors[id] = AuthorCounts{UserLikes: p.likes.Users[id], UserFollows: p.follows[id], WorkCount: p.works[id]}
 	}
-	return counts, buckets.Err()
-}
-
-func newCounts(req Request) Counts {
-	c := Counts{Counts: feedapi.Counts{
-		Videos:  make(map[int64]feedapi.VideoCounts, len(req.VideoIDs)),
-		Authors: make(map[int64]feedapi.AuthorCounts, len(req.UserIDs)),
-	}}
-	c.Works = make(map[int64]int64, len(req.UserIDs))
 	return c
 }
 
@@ -120,7 +130,7 @@ type Reader struct {
 // state store cannot be read.
 func (r *Reader) Read(ctx context.Context, req Request) (Counts, error) {
 	if len(req.VideoIDs)+len(req.UserIDs) == 0 {
-		return newCounts(req), nil
+		return parts{}.counts(req), nil
 	}
 	readCtx, cancel := context.WithTimeout(ctx, hotmodel.ReadTimeout)
 	raw, err := hotmodel.GetMany[json.RawMessage](readCtx, r.State, Keys(req))
@@ -135,35 +145,21 @@ func (r *Reader) Read(ctx context.Context, req Request) (Counts, error) {
 // FromOwners asks the counters' owners, in parallel. Invocations: up to 4 (favorite, comment,
 // relation, publish for work counts).
 func (r *Reader) FromOwners(ctx context.Context, req Request) (Counts, error) {
-	counts := newCounts(req)
-	var likes favoriteapi.SummaryReply
-	var comments, works map[int64]int64
-	var follows map[int64]relationapi.UserFollows
+	var p parts
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		likes, err = r.Owners.Favorites.Summary(gctx, req.likes())
-		return err
-	})
+	g.Go(func() (err error) { p.likes, err = r.Owners.Favorites.Summary(gctx, req.likes()); return err })
 	if len(req.VideoIDs) > 0 {
-		g.Go(func() (err error) { comments, err = r.Owners.Comments.Counts(gctx, req.VideoIDs); return err })
+		g.Go(func() (err error) { p.comments, err = r.Owners.Comments.Counts(gctx, req.VideoIDs); return err })
 	}
 	if len(req.UserIDs) > 0 {
 		g.Go(func() (err error) {
-			follows, err = r.Owners.Relations.Summary(gctx, req.Viewer, req.UserIDs)
+			p.follows, err = r.Owners.Relations.Summary(gctx, req.Viewer, req.UserIDs)
 			return err
 		})
-		g.Go(func() (err error) { works, err = r.Owners.Publish.WorkCounts(gctx, req.UserIDs); return err })
+		g.Go(func() (err error) { p.works, err = r.Owners.Publish.WorkCounts(gctx, req.UserIDs); return err })
 	}
 	if err := g.Wait(); err != nil {
-		return counts, err
+		return Counts{}, err
 	}
-	for _, id := range req.VideoIDs {
-		v := likes.Videos[id]
-		counts.Videos[id] = feedapi.VideoCounts{Likes: v.Count, Comments: comments[id], LikedByViewer: v.LikedByView}
-	}
-	for _, id := range req.UserIDs {
-		counts.Authors[id] = feedapi.AuthorCounts{UserLikes: likes.Users[id], UserFollows: follows[id]}
-		counts.Works[id] = works[id]
-	}
-	return counts, nil
+	return p.counts(req), nil
 }

@@ -6,9 +6,7 @@ import (
 
 	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/envelope"
-	"github.com/doutok/doutok/services/internal/favoriteapi"
 	"github.com/doutok/doutok/services/internal/publishapi"
-	"github.com/doutok/doutok/services/internal/relationapi"
 	"github.com/doutok/doutok/services/internal/userapi"
 )
 
@@ -53,27 +51,6 @@ type EntriesReply struct {
 type Entry struct {
 	Video  publishapi.Video `json:"video"`
 	Author userapi.Profile  `json:"author"`
-}
-
-// Counts are the counters of a page's videos and authors, read from the read models the
-// favorite, comment and relation services publish.
-type Counts struct {
-	Videos  map[int64]VideoCounts  `json:"videos"`
-	Authors map[int64]AuthorCounts `json:"authors"`
-}
-
-// VideoCounts are one video's counters, and whether the viewer likes it.
-type VideoCounts struct {
-	Likes         int64 `json:"likes"`
-	Comments      int64 `json:"comments"`
-	LikedByViewer bool  `json:"liked_by_viewer"`
-}
-
-// AuthorCounts are one author's counters as their owners report them: likes (favorite), and
-// follows with whether the viewer follows the author (relation).
-type AuthorCounts struct {
-	favoriteapi.UserLikes
-	relationapi.UserFollows
 }
 
 // Client calls the feed service.

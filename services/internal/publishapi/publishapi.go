@@ -3,6 +3,7 @@ package publishapi
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"maps"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/envelope"
+	"github.com/doutok/doutok/services/internal/lww"
 	"github.com/doutok/doutok/services/internal/text"
 )
 
@@ -143,6 +145,20 @@ func ValidateTitle(title string) error {
 // publish service keeps in the shared state store, written before an upload is answered; any
 // service may read them, only the publish service writes them.
 const WorkCountBucket = "publish:works"
+
+// WorkCountKeys names the buckets holding the work counts of authorIDs.
+func WorkCountKeys(authorIDs []int64) []string { return lww.BucketKeys(WorkCountBucket, authorIDs) }
+
+// DecodeWorkCounts reads the work counts of authorIDs out of a bulk read of (at least)
+// WorkCountKeys(authorIDs).
+func DecodeWorkCounts(raw map[string]json.RawMessage, authorIDs []int64) (map[int64]int64, error) {
+	buckets := lww.NewBuckets(raw)
+	out := make(map[int64]int64, len(authorIDs))
+	for _, id := range authorIDs {
+		out[id] = buckets.Count(WorkCountBucket, id)
+	}
+	return out, buckets.Err()
+}
 
 // MaxBatch bounds the ids of one ByIDs or WorkCounts request.
 const MaxBatch = 1000

@@ -4,6 +4,7 @@ package relationapi
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"strconv"
 
@@ -79,6 +80,36 @@ func (c Changed) Valid() bool {
 type SummaryRequest struct {
 	Viewer  int64   `json:"viewer"`
 	UserIDs []int64 `json:"user_ids"`
+}
+
+// Keys names the state keys that answer r: the counts' buckets and the viewer's shards.
+func (r SummaryRequest) Keys() []string {
+	keys := lww.BucketKeys(FollowCountBucket, r.UserIDs)
+	keys = append(keys, lww.BucketKeys(FollowerCountBucket, r.UserIDs)...)
+	if r.Viewer > 0 {
+		keys = append(keys, FollowsShardKeys(r.Viewer, r.UserIDs)...)
+	}
+	return keys
+}
+
+// DecodeSummary answers r out of a bulk read of (at least) r.Keys(): the relation service's own
+// summary and every reader of its read model decode it here.
+func DecodeSummary(raw map[string]json.RawMessage, r SummaryRequest) (map[int64]UserFollows, error) {
+	buckets := lww.NewBuckets(raw)
+	out := make(map[int64]UserFollows, len(r.UserIDs))
+	for _, id := range r.UserIDs {
+		followed := false
+		if r.Viewer > 0 {
+			shard := buckets.Set(FollowsShardKey(r.Viewer, id))
+			followed = shard.Has(id)
+		}
+		out[id] = UserFollows{
+			FollowCount:      buckets.Count(FollowCountBucket, id),
+			FollowerCount:    buckets.Count(FollowerCountBucket, id),
+			FollowedByViewer: followed,
+		}
+	}
+	return out, buckets.Err()
 }
 
 // UserFollows is what the relation service knows of one user, relative to a viewer.
