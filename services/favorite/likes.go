@@ -76,26 +76,50 @@ func (l *likes) apply(ctx context.Context, req favoriteapi.ApplyRequest) error {
 	if err := events.Publish(ctx, l.sdk, favoriteapi.TopicFavoriteChanged, change); err != nil {
 		return apperr.Wrap(apperr.Unavailable, err)
 	}
-	if err := l.makeVisible(ctx, change); err != nil {
+	if err := l.countAndRecord(ctx, change); err != nil {
 		return err
 	}
-	l.hot.Finished.Add(change.EventID)
+	// Every reader sees the change now: the tallies count it and the shard has it. Settling only
+	// drops the tallies' pending entries, so the answer does not wait for it; should it fail, or
+	// the process die first, the consumer finds the change pending and settles it (ensureVisible).
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+		defer cancel()
+		if l.settleAll(ctx, change) == nil {
+			l.hot.Finished.Add(change.EventID)
+		}
+	}()
 	return nil
 }
+
+// settleTimeout bounds the settling that runs after a like is answered.
+const settleTimeout = 10 * time.Second
 
 // makeVisible counts a change in its three tallies, records it in the pair's shard and the
 // user's window, and settles the tallies (tally.go). It is idempotent: the event consumer calls
 // it again for a change whose request may have died half-way.
 func (l *likes) makeVisible(ctx context.Context, c favoriteapi.Changed) error {
-	tallies := talliesOf(c)
-	err := eachOf(tallies, func(t tallyOf) error { return l.count(ctx, t, c) })
+	if err := l.countAndRecord(ctx, c); err != nil {
+		return err
+	}
+	return l.settleAll(ctx, c)
+}
+
+// countAndRecord is steps 1 and 2 (tally.go): after it, the change is visible.
+func (l *likes) countAndRecord(ctx context.Context, c favoriteapi.Changed) error {
+	err := eachOf(talliesOf(c), func(t tallyOf) error { return l.count(ctx, t, c) })
 	if err == nil {
 		err = l.record(ctx, c)
 	}
-	if err == nil {
-		err = eachOf(tallies, func(t tallyOf) error { return l.settle(ctx, t, c) })
-	}
 	if err != nil {
+		return apperr.Wrap(apperr.Unavailable, err)
+	}
+	return nil
+}
+
+// settleAll is step 3 for the change's three tallies.
+func (l *likes) settleAll(ctx context.Context, c favoriteapi.Changed) error {
+	if err := eachOf(talliesOf(c), func(t tallyOf) error { return l.settle(ctx, t, c) }); err != nil {
 		return apperr.Wrap(apperr.Unavailable, err)
 	}
 	return nil
