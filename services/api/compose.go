@@ -19,6 +19,7 @@ import (
 // each method, and independent calls run in parallel.
 type composer struct {
 	accounts      *userapi.Client
+	entries       *videoEntries
 	counters      *counters.Reader
 	publicBaseURL string // base of the gateway's own URLs (default images)
 	mediaBaseURL  string // base of play and cover URLs: the gateway's /media route, or a CDN
@@ -76,6 +77,16 @@ func (c *composer) user(p userapi.Profile, counts counters.AuthorCounts) User {
 		FollowerCount:   counts.FollowerCount,
 		IsFollow:        counts.FollowedByViewer,
 	}
+}
+
+// videosByID renders the videos videoIDs names, in their order; an id nobody knows is left out.
+// Invocations: as videoEntries.get (0 when the gateway has every entry), beside one bulk read.
+func (c *composer) videosByID(ctx context.Context, viewer int64, videoIDs []int64) ([]Video, error) {
+	entries, err := c.entries.get(ctx, videoIDs)
+	if err != nil {
+		return nil, err
+	}
+	return c.videos(ctx, viewer, entries)
 }
 
 // videos renders entries (the video and its author's profile, kept by the gateway) with their

@@ -35,8 +35,8 @@ func handleFavoriteAction(favorites *favoriteapi.Client) action {
 // handleFavoriteList serves the videos a user likes, most recently liked first: their ids from
 // favorite, their entries from the gateway's copy, the counters from the state store.
 // Invocations: 1 (favorite), beside one bulk read of the counters; more when the gateway lacks
-// some entries (videoEntries.get).
-func handleFavoriteList(favorites *favoriteapi.Client, entries *videoEntries, c *composer) action {
+// some entries (composer.videosByID).
+func handleFavoriteList(favorites *favoriteapi.Client, c *composer) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		userID, err := params.ID(r, "user_id")
 		if err != nil {
@@ -46,11 +46,7 @@ func handleFavoriteList(favorites *favoriteapi.Client, entries *videoEntries, c 
 		if err != nil {
 			return nil, err
 		}
-		videos, err := entries.get(r.Context(), videoIDs)
-		if err != nil {
-			return nil, err
-		}
-		list, err := c.videos(r.Context(), viewer, videos)
+		list, err := c.videosByID(r.Context(), viewer, videoIDs)
 		if err != nil {
 			return nil, err
 		}

@@ -92,6 +92,7 @@ func run(ctx context.Context, getenv server.Getenv) error {
 		dates:     commentDates{zone: zone},
 		compose: &composer{
 			accounts: accounts,
+			entries:  newVideoEntries(feed.Entries, entriesFromOwners(publish, accounts), maxEntries),
 			counters: &counters.Reader{
 				State:  hotmodel.Store{SDK: sidecar.SDK(), Name: daprc.StateStore},
 				Owners: counters.Owners{Favorites: favorites, Comments: comments, Relations: relations, Publish: publish},
@@ -108,7 +109,6 @@ func run(ctx context.Context, getenv server.Getenv) error {
 			limits:   rates,
 		},
 		pages:    newSettledPages(feed.Page, maxSettledPages),
-		entries:  newVideoEntries(feed.Entries, entriesFromOwners(publish, accounts), maxEntries),
 		limits:   rates,
 		images:   defaultImages(),
 		mediaDir: getenv("MEDIA_DIR"),

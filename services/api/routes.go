@@ -37,7 +37,6 @@ type deps struct {
 	publisher *publisher
 	limits    *rateLimits
 	pages     *settledPages
-	entries   *videoEntries
 	images    map[string][]byte
 	mediaDir  string // local media folder served under /media/, empty when media is served elsewhere
 	gate      *startupGate
@@ -52,14 +51,14 @@ func newServer(d deps) http.Handler {
 
 	// Each endpoint: its access, its action (register, login and the writes within their rate
 	// limits; the upload spends its write itself), and the shape of its reply (kept on errors too).
-	route(get, "/douyin/feed", endpoint(d.tokens, optional, handleFeed(d.pages, d.entries, d.compose), feedResponse{}))
+	route(get, "/douyin/feed", endpoint(d.tokens, optional, handleFeed(d.pages, d.compose), feedResponse{}))
 	route(post, "/douyin/user/register", endpoint(d.tokens, public, d.limits.register(handleAccount(d.tokens, d.accounts.Register)), accountResponse{}))
 	route(post, "/douyin/user/login", endpoint(d.tokens, public, d.limits.login(handleAccount(d.tokens, d.accounts.Login)), accountResponse{}))
 	route(get, "/douyin/user", endpoint(d.tokens, required, handleUserInfo(d.compose), userResponse{}))
 	route(post, "/douyin/publish/action", handlePublish(d.publisher))
-	route(get, "/douyin/publish/list", endpoint(d.tokens, required, handlePublishList(d.publish, d.entries, d.compose), videoListResponse{}))
+	route(get, "/douyin/publish/list", endpoint(d.tokens, required, handlePublishList(d.publish, d.compose), videoListResponse{}))
 	route(post, "/douyin/favorite/action", endpoint(d.tokens, required, d.limits.write(handleFavoriteAction(d.favorites)), statusReply{}))
-	route(get, "/douyin/favorite/list", endpoint(d.tokens, required, handleFavoriteList(d.favorites, d.entries, d.compose), videoListResponse{}))
+	route(get, "/douyin/favorite/list", endpoint(d.tokens, required, handleFavoriteList(d.favorites, d.compose), videoListResponse{}))
 	route(post, "/douyin/comment/action", endpoint(d.tokens, required, d.limits.write(handleCommentAction(d.comments, d.compose, d.dates)), commentResponse{}))
 	route(get, "/douyin/comment/list", endpoint(d.tokens, required, handleCommentList(d.comments, d.compose, d.dates), commentListResponse{}))
 	route(post, "/douyin/relation/action", endpoint(d.tokens, required, d.limits.write(handleRelationAction(d.relations)), statusReply{}))

@@ -45,7 +45,7 @@ func (videoListResponse) failed(s envelope.Status) any {
 // Invocations: 1 (feed; 0 for a settled page seen before), beside one bulk read of the counters;
 // more when the gateway lacks some entries (videoEntries.get) or the state store is down (the
 // counters' owners).
-func handleFeed(pages *settledPages, entries *videoEntries, c *composer) action {
+func handleFeed(pages *settledPages, c *composer) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		now := params.NowMillis()
 		before, err := params.Time(r, "latest_time", now)
@@ -56,7 +56,7 @@ func handleFeed(pages *settledPages, entries *videoEntries, c *composer) action 
 		if err != nil {
 			return nil, err
 		}
-		page, err := entries.get(r.Context(), ids)
+		page, err := c.entries.get(r.Context(), ids)
 		if err != nil {
 			return nil, err
 		}
@@ -76,7 +76,7 @@ func handleFeed(pages *settledPages, entries *videoEntries, c *composer) action 
 // their entries from the gateway's copy, the counters from the state store.
 // Invocations: 1 (publish), beside one bulk read of the counters; more when the gateway lacks
 // some entries (videoEntries.get); for a user without videos, user tells whether the user exists.
-func handlePublishList(publish *publishapi.Client, entries *videoEntries, c *composer) action {
+func handlePublishList(publish *publishapi.Client, c *composer) action {
 	return func(r *http.Request, viewer int64) (any, error) {
 		authorID, err := params.ID(r, "user_id")
 		if err != nil {
@@ -96,11 +96,7 @@ func handlePublishList(publish *publishapi.Client, entries *videoEntries, c *com
 				return nil, apperr.New(apperr.UserNotFound)
 			}
 		}
-		videos, err := entries.get(r.Context(), videoIDs)
-		if err != nil {
-			return nil, err
-		}
-		list, err := c.videos(r.Context(), viewer, videos)
+		list, err := c.videosByID(r.Context(), viewer, videoIDs)
 		if err != nil {
 			return nil, err
 		}

@@ -46,6 +46,23 @@ type counted struct {
 	} `json:"author"`
 }
 
+// countedVideo is a video of a list with its counts and flag, as the viewer sees them.
+type countedVideo struct {
+	ID int64 `json:"id"`
+	counted
+}
+
+// countedPublishList is authorID's publish list as viewer sees it, in its order.
+func countedPublishList(t *testing.T, viewer account, authorID int64) []countedVideo {
+	t.Helper()
+	var out struct {
+		VideoList []countedVideo `json:"video_list"`
+	}
+	get(t, "/douyin/publish/list/", url.Values{"user_id": {strconv.FormatInt(authorID, 10)}, "token": {viewer.Token}}).
+		expect(t, 200, 0).decode(t, &out)
+	return out.VideoList
+}
+
 // videoAsSeenBy finds a video in the author's publish list as viewer sees it.
 func videoAsSeenBy(t *testing.T, viewer account, authorID, videoID int64) counted {
 	t.Helper()
@@ -606,16 +623,8 @@ func TestManyLikesOfOneUserAcrossPages(t *testing.T) {
 		flags       map[int64]counted
 	}
 	look := func(lister account) view {
-		var out struct {
-			VideoList []struct {
-				ID int64 `json:"id"`
-				counted
-			} `json:"video_list"`
-		}
-		get(t, "/douyin/publish/list/", url.Values{"user_id": {strconv.FormatInt(author.ID, 10)}, "token": {fan.Token}}).
-			expect(t, 200, 0).decode(t, &out)
 		flags := map[int64]counted{}
-		for _, v := range out.VideoList {
+		for _, v := range countedPublishList(t, fan, author.ID) {
 			flags[v.ID] = v.counted
 		}
 		return view{fan: userInfo(t, viewer, fan.ID), author: userInfo(t, viewer, author.ID), list: favoriteList(t, lister, fan.ID), flags: flags}

@@ -222,18 +222,11 @@ func checkLikesShown(t *testing.T, author account, fans []account, videos []int6
 		if u := userInfo(t, fan, fan.ID); u.FavoriteCount != int64(len(mine)) {
 			t.Fatalf("%s: fan %d's favorite_count %d, want %d", when, f, u.FavoriteCount, len(mine))
 		}
-		var out struct {
-			VideoList []struct {
-				ID int64 `json:"id"`
-				counted
-			} `json:"video_list"`
+		shown := countedPublishList(t, fan, author.ID)
+		if len(shown) != len(videos) {
+			t.Fatalf("%s: the publish list has %d videos, want %d", when, len(shown), len(videos))
 		}
-		get(t, "/douyin/publish/list/", url.Values{"user_id": {strconv.FormatInt(author.ID, 10)}, "token": {fan.Token}}).
-			expect(t, 200, 0).decode(t, &out)
-		if len(out.VideoList) != len(videos) {
-			t.Fatalf("%s: the publish list has %d videos, want %d", when, len(out.VideoList), len(videos))
-		}
-		for _, v := range out.VideoList {
+		for _, v := range shown {
 			if v.IsFavorite != liked[f][v.ID] || v.FavoriteCount != likes[v.ID] || v.Author.TotalFavorited != total {
 				t.Fatalf("%s: fan %d sees video %d as %+v; want is_favorite %v, favorite_count %d, total_favorited %d",
 					when, f, v.ID, v.counted, liked[f][v.ID], likes[v.ID], total)

@@ -48,12 +48,7 @@ func CountKeys(videoIDs []int64) []string { return lww.BucketKeys(CommentCountsB
 // DecodeCounts reads the comment counts of videoIDs out of a bulk read of (at least)
 // CountKeys(videoIDs): the comment service's own counts and every reader decode them here.
 func DecodeCounts(raw map[string]json.RawMessage, videoIDs []int64) (map[int64]int64, error) {
-	buckets := lww.NewBuckets(raw)
-	out := make(map[int64]int64, len(videoIDs))
-	for _, id := range videoIDs {
-		out[id] = buckets.Count(CommentCountsBucket, id)
-	}
-	return out, buckets.Err()
+	return lww.Counts(raw, CommentCountsBucket, videoIDs)
 }
 
 // TopicCommentChanged carries a Changed for every comment added or deleted.

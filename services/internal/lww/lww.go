@@ -157,6 +157,16 @@ func (b *Buckets) Counter(prefix string, id int64) Counter {
 	return c
 }
 
+// Counts returns the counts of ids in the prefix's buckets of a bulk read.
+func Counts(raw map[string]json.RawMessage, prefix string, ids []int64) (map[int64]int64, error) {
+	b := NewBuckets(raw)
+	out := make(map[int64]int64, len(ids))
+	for _, id := range ids {
+		out[id] = b.Count(prefix, id)
+	}
+	return out, b.Err()
+}
+
 // Set returns the set stored at key, decoded once; an absent key is the empty set.
 func (b *Buckets) Set(key string) Set {
 	if s, ok := b.sets[key]; ok {

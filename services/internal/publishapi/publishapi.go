@@ -152,12 +152,7 @@ func WorkCountKeys(authorIDs []int64) []string { return lww.BucketKeys(WorkCount
 // DecodeWorkCounts reads the work counts of authorIDs out of a bulk read of (at least)
 // WorkCountKeys(authorIDs).
 func DecodeWorkCounts(raw map[string]json.RawMessage, authorIDs []int64) (map[int64]int64, error) {
-	buckets := lww.NewBuckets(raw)
-	out := make(map[int64]int64, len(authorIDs))
-	for _, id := range authorIDs {
-		out[id] = buckets.Count(WorkCountBucket, id)
-	}
-	return out, buckets.Err()
+	return lww.Counts(raw, WorkCountBucket, authorIDs)
 }
 
 // MaxBatch bounds the ids of one ByIDs or WorkCounts request.
