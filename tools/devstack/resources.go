@@ -12,9 +12,9 @@ import (
 
 // The Dapr resources in components/ and dapr/config.yaml are used as they are, by devstack and by a
 // stock daprd or `dapr run` alike. The components read their machine-specific values from the
-// sidecar's environment (envRef); daprEnv gives each sidecar this stack's values. The
-// Configuration's name-resolution file is a relative path, opened in the sidecar's working
-// directory (the data folder here).
+// sidecar's environment (envRef); the Configuration names its one value as ${NAME_RESOLUTION_DB},
+// which daprd itself expands from its environment when it loads a standalone --config file.
+// prepareDaprResources returns those variables, and every sidecar gets them.
 
 func (s *Stack) componentsDir() string { return filepath.Join(s.cfg.Root, "components") }
 func (s *Stack) configPath() string    { return filepath.Join(s.cfg.Root, "dapr", "config.yaml") }
@@ -22,15 +22,18 @@ func (s *Stack) configPath() string    { return filepath.Join(s.cfg.Root, "dapr"
 // MediaDir is the local media binding's folder.
 func (s *Stack) MediaDir() string { return filepath.Join(s.cfg.DataDir, "media") }
 
-// prepareDaprResources creates what the components point at (the secrets file, the media folder)
-// and returns the environment variables their envRef entries name.
+// prepareDaprResources creates what the Dapr resources point at (the secrets file, the media and
+// name-resolution folders) and returns the variables they read from the sidecar's environment.
 func (s *Stack) prepareDaprResources() (map[string]string, error) {
 	secrets, err := s.ensureSecretsFile()
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(s.MediaDir(), 0o755); err != nil {
-		return nil, err
+	nameResolutionDB := filepath.Join(s.cfg.DataDir, "dapr", "nameresolution.db")
+	for _, dir := range []string{s.MediaDir(), filepath.Dir(nameResolutionDB)} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := os.Stat(s.configPath()); err != nil {
 		return nil, err
@@ -44,6 +47,8 @@ func (s *Stack) prepareDaprResources() (map[string]string, error) {
 		"REDIS_ADDR":   "127.0.0.1:" + strconv.Itoa(s.cfg.RedisPort),
 		"MEDIA_DIR":    s.MediaDir(),
 		"SECRETS_FILE": secrets,
+		// Shared by every sidecar of the stack: they find each other in it.
+		"NAME_RESOLUTION_DB": nameResolutionDB,
 	}, nil
 }
 
