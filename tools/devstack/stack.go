@@ -50,7 +50,7 @@ var Services = []Service{
 // Config places a stack.
 type Config struct {
 	Root         string // repository root: components/ and dapr/ are read from here
-	DataDir      string // PostgreSQL, Redis, media, rendered components; kept between runs
+	DataDir      string // PostgreSQL, Redis, media, secrets, name resolution; kept between runs
 	BinDir       string // built service binaries, one per service name
 	Daprd        string // the pinned daprd binary
 	PublicPort   int    // the gateway's port
