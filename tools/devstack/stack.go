@@ -50,7 +50,7 @@ var Services = []Service{
 // Config places a stack.
 type Config struct {
 	Root         string // repository root: components/ and dapr/ are read from here
-	DataDir      string // PostgreSQL, Redis, media, rendered components; kept between runs
+	DataDir      string // PostgreSQL, Redis, media, secrets, name resolution; kept between runs
 	BinDir       string // built service binaries, one per service name
 	Daprd        string // the pinned daprd binary
 	PublicPort   int    // the gateway's port
@@ -105,6 +105,8 @@ type Stack struct {
 	logs     *logMux
 	appToken string
 	apiToken string
+	// daprEnv is what the components' envRef entries read, given to every sidecar.
+	daprEnv map[string]string
 
 	mu    sync.Mutex
 	procs []*proc
@@ -150,9 +152,11 @@ func (s *Stack) bringUp(ctx context.Context) error {
 	if err := s.startRedis(ctx); err != nil {
 		return err
 	}
-	if err := s.renderDaprResources(); err != nil {
+	daprEnv, err := s.prepareDaprResources()
+	if err != nil {
 		return err
 	}
+	s.daprEnv = daprEnv
 	for _, in := range s.cfg.instances() {
 		if err := s.startService(in); err != nil {
 			return err
@@ -263,8 +267,8 @@ func (s *Stack) startSidecar(in instance) error {
 		"--dapr-listen-addresses", "127.0.0.1",
 		"--dapr-internal-grpc-listen-address", "127.0.0.1",
 		"--metrics-listen-address", "127.0.0.1",
-		"--resources-path", s.renderedComponentsDir(),
-		"--config", s.renderedConfigPath(),
+		"--resources-path", s.componentsDir(),
+		"--config", s.configPath(),
 		// Room for a 64 MiB upload, base64-encoded on its way to the media binding.
 		"--max-body-size", "128Mi",
 		"--log-level", s.daprdLogLevel(),
@@ -281,12 +285,16 @@ func (s *Stack) startSidecar(in instance) error {
 	}
 	cmd := exec.Command(s.cfg.Daprd, args...)
 	cmd.Dir = s.cfg.DataDir
-	cmd.Env = envWith(map[string]string{
+	env := map[string]string{
 		"APP_API_TOKEN":  s.appToken,
 		"DAPR_API_TOKEN": s.apiToken,
 		// The name resolver records this address; loopback keeps invocation on the machine.
 		"DAPR_HOST_IP": "127.0.0.1",
-	})
+	}
+	for k, v := range s.daprEnv {
+		env[k] = v
+	}
+	cmd.Env = envWith(env)
 	return s.start(in.name+"-dapr", cmd, syscall.SIGTERM)
 }
 

@@ -1,0 +1,70 @@
+package devstack
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// The Dapr resources in components/ and dapr/config.yaml are used as they are, by devstack and by a
+// stock daprd or `dapr run` alike. The components read their machine-specific values from the
+// sidecar's environment (envRef); the Configuration names its one value as ${NAME_RESOLUTION_DB},
+// which daprd itself expands from its environment when it loads a standalone --config file.
+// prepareDaprResources returns those variables, and every sidecar gets them.
+
+func (s *Stack) componentsDir() string { return filepath.Join(s.cfg.Root, "components") }
+func (s *Stack) configPath() string    { return filepath.Join(s.cfg.Root, "dapr", "config.yaml") }
+
+// MediaDir is the local media binding's folder.
+func (s *Stack) MediaDir() string { return filepath.Join(s.cfg.DataDir, "media") }
+
+// prepareDaprResources creates what the Dapr resources point at (the secrets file, the media and
+// name-resolution folders) and returns the variables they read from the sidecar's environment.
+func (s *Stack) prepareDaprResources() (map[string]string, error) {
+	secrets, err := s.ensureSecretsFile()
+	if err != nil {
+		return nil, err
+	}
+	nameResolutionDB := filepath.Join(s.cfg.DataDir, "dapr", "nameresolution.db")
+	for _, dir := range []string{s.MediaDir(), filepath.Dir(nameResolutionDB)} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := os.Stat(s.configPath()); err != nil {
+		return nil, err
+	}
+	if components, err := filepath.Glob(filepath.Join(s.componentsDir(), "*.yaml")); err != nil {
+		return nil, err
+	} else if len(components) == 0 {
+		return nil, fmt.Errorf("no component files in %s", s.componentsDir())
+	}
+	return map[string]string{
+		"REDIS_ADDR":   "127.0.0.1:" + strconv.Itoa(s.cfg.RedisPort),
+		"MEDIA_DIR":    s.MediaDir(),
+		"SECRETS_FILE": secrets,
+		// Shared by every sidecar of the stack: they find each other in it.
+		"NAME_RESOLUTION_DB": nameResolutionDB,
+	}, nil
+}
+
+// ensureSecretsFile creates the local secret store's file on first start with a random token
+// signing key. It lives only in the data folder: there is no signing key in the repository, and
+// tokens survive restarts because the file is kept.
+func (s *Stack) ensureSecretsFile() (string, error) {
+	path := filepath.Join(s.cfg.DataDir, "secrets.json")
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Join(s.cfg.DataDir, "dapr"), 0o755); err != nil {
+		return "", err
+	}
+	body, _ := json.MarshalIndent(map[string]string{"token-signing-key": randomHex(32)}, "", "  ")
+	return path, os.WriteFile(path, body, 0o600)
+}
