@@ -66,15 +66,7 @@ func countedPublishList(t *testing.T, viewer account, authorID int64) []countedV
 // videoAsSeenBy finds a video in the author's publish list as viewer sees it.
 func videoAsSeenBy(t *testing.T, viewer account, authorID, videoID int64) counted {
 	t.Helper()
-	var out struct {
-		VideoList []struct {
-			ID int64 `json:"id"`
-			counted
-		} `json:"video_list"`
-	}
-	get(t, "/douyin/publish/list/", url.Values{"user_id": {strconv.FormatInt(authorID, 10)}, "token": {viewer.Token}}).
-		expect(t, 200, 0).decode(t, &out)
-	for _, v := range out.VideoList {
+	for _, v := range countedPublishList(t, viewer, authorID) {
 		if v.ID == videoID {
 			return v.counted
 		}
@@ -91,10 +83,7 @@ func feedVideo(t *testing.T, viewer *account, videoID int64) counted {
 		q.Set("token", viewer.Token)
 	}
 	var out struct {
-		VideoList []struct {
-			ID int64 `json:"id"`
-			counted
-		} `json:"video_list"`
+		VideoList []countedVideo `json:"video_list"`
 	}
 	get(t, "/douyin/feed/", q).expect(t, 200, 0).decode(t, &out)
 	for _, v := range out.VideoList {

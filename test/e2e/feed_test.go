@@ -96,10 +96,7 @@ func TestFeedCountersAreFreshOnAnOlderPage(t *testing.T) {
 	older := func(viewer account) counted {
 		t.Helper()
 		var out struct {
-			VideoList []struct {
-				ID int64 `json:"id"`
-				counted
-			} `json:"video_list"`
+			VideoList []countedVideo `json:"video_list"`
 		}
 		get(t, "/douyin/feed/", url.Values{"latest_time": {strconv.FormatInt(at+1, 10)}, "token": {viewer.Token}}).
 			expect(t, 200, 0).decode(t, &out)
