@@ -69,7 +69,11 @@ func runMain(m *testing.M) int {
 		PortBase:     envPort("E2E_PORT_BASE", 28100),
 		PostgresPort: envPort("E2E_PG_PORT", 25432),
 		RedisPort:    envPort("E2E_REDIS_PORT", 26379),
-		Logs:         logFile,
+		// E2E_INFRA=kafka-s3 runs the suite on the Kafka and S3 component set.
+		Infra:     os.Getenv("E2E_INFRA"),
+		KafkaPort: envPort("E2E_KAFKA_PORT", 26092),
+		S3Port:    envPort("E2E_S3_PORT", 26900),
+		Logs:      logFile,
 		// Short client deadlines, so the slow-client tests need not wait out the defaults; room for
 		// the feed test's six uploads at once by one user. Writes per user: room for the 501 likes
 		// of one user in a row (TestListsLongerThanOneBatch) and the bursts of 50 a second per user,
@@ -90,7 +94,7 @@ func runMain(m *testing.M) int {
 		printTail(logPath, 60)
 		return 1
 	}
-	fmt.Printf("e2e: stack up in %s\n", time.Since(started).Round(time.Millisecond))
+	fmt.Printf("e2e: stack (%s components) up in %s\n", stackCf.Infra, time.Since(started).Round(time.Millisecond))
 	baseURL = stack.PublicURL()
 	firstUpload = uploadAtOnce(ctx, dataDir)
 	code := m.Run()

@@ -39,6 +39,9 @@ func (s *Stack) renderDaprResources() error {
 		"SECRETS_FILE":       secrets,
 		"NAME_RESOLUTION_DB": filepath.Join(s.cfg.DataDir, "dapr", "nameresolution.db"),
 	}
+	for k, v := range s.infraSetVars() {
+		vars[k] = v
+	}
 	outDir := s.renderedComponentsDir()
 	if err := os.RemoveAll(outDir); err != nil {
 		return err
@@ -46,12 +49,9 @@ func (s *Stack) renderDaprResources() error {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return err
 	}
-	components, err := filepath.Glob(filepath.Join(s.cfg.Root, "components", "*.yaml"))
+	components, err := s.componentFiles()
 	if err != nil {
 		return err
-	}
-	if len(components) == 0 {
-		return fmt.Errorf("no component files in %s", filepath.Join(s.cfg.Root, "components"))
 	}
 	for _, src := range components {
 		if err := renderFile(src, filepath.Join(outDir, filepath.Base(src)), vars); err != nil {
