@@ -94,7 +94,11 @@ func runMain(m *testing.M) int {
 		printTail(logPath, 60)
 		return 1
 	}
-	fmt.Printf("e2e: stack (%s components) up in %s\n", stackCf.Infra, time.Since(started).Round(time.Millisecond))
+	set := stackCf.Infra
+	if set == "" {
+		set = devstack.InfraLocal
+	}
+	fmt.Printf("e2e: stack (%s components) up in %s\n", set, time.Since(started).Round(time.Millisecond))
 	baseURL = stack.PublicURL()
 	firstUpload = uploadAtOnce(ctx, dataDir)
 	code := m.Run()
