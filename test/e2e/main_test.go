@@ -165,3 +165,14 @@ func printTail(path string, n int) {
 		fmt.Fprintln(os.Stderr, l)
 	}
 }
+
+// needsLocalMedia skips a test that fetches play_url or cover_url on a component set other than
+// the local one: there the media binding writes to the S3 bucket, while the gateway's /media/
+// serves only the local folder, so the URLs answer 404 until the gateway serves them from the
+// bucket (issue 11, item 3). Remove it then.
+func needsLocalMedia(t *testing.T) {
+	t.Helper()
+	if stackCf.Infra != "" && stackCf.Infra != devstack.InfraLocal {
+		t.Skipf("media URLs are served from the local folder only; the %s set stores media in S3", stackCf.Infra)
+	}
+}
