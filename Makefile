@@ -7,10 +7,16 @@ DAPR_VERSION := $(shell awk '$$1 == "github.com/dapr/dapr" { print $$2; exit }' 
 BIN   := $(CURDIR)/.cache/bin
 DAPRD := $(BIN)/daprd-$(DAPR_VERSION)
 
-.PHONY: run stop replay-dead-letters test unit e2e fuzz bench deps daprd build vet clean
+# The component set: local (Redis Streams, a media folder) or kafka-s3 (pubsub.kafka and
+# bindings.aws.s3 against a Kafka-protocol broker and an S3 server that the stack runs itself).
+INFRA ?= local
+# The kafka-s3 set's servers, built from the pinned modules of tools/infra (not for local).
+INFRA_BINS := $(if $(filter kafka-s3,$(INFRA)),$(BIN)/kafkaserver $(BIN)/versitygw)
 
-run: deps daprd build ## Run the whole system on http://localhost:8080 (Ctrl-C stops it)
-	DAPRD=$(DAPRD) $(BIN)/devstack run
+.PHONY: run stop replay-dead-letters test unit e2e fuzz bench deps daprd build infra vet clean
+
+run: deps daprd build infra ## Run the whole system on http://localhost:8080 (Ctrl-C stops it); INFRA=kafka-s3 for Kafka and S3
+	DAPRD=$(DAPRD) DOUTOK_INFRA=$(INFRA) $(BIN)/devstack run
 
 stop: ## Stop a running `make run`
 	@if [ -x $(BIN)/devstack ]; then $(BIN)/devstack stop; else echo "nothing running"; fi
@@ -23,8 +29,8 @@ test: deps daprd build vet unit e2e ## Unit tests, then end-to-end tests against
 unit:
 	go test -count=1 ./services/... ./tools/...
 
-e2e: daprd build ## End-to-end tests alone (on freshly built binaries)
-	DAPRD=$(DAPRD) DOUTOK_BIN_DIR=$(BIN) go test -tags e2e -count=1 -timeout 20m ./test/e2e/...
+e2e: daprd build infra ## End-to-end tests alone (on freshly built binaries); INFRA=kafka-s3 for Kafka and S3
+	DAPRD=$(DAPRD) DOUTOK_BIN_DIR=$(BIN) E2E_INFRA=$(INFRA) go test -tags e2e -count=1 -timeout 20m ./test/e2e/...
 
 # The fuzz targets, package:target. Their seeds (and any crasher kept in testdata/fuzz) run in
 # `make unit`; `make fuzz` searches further, FUZZTIME per target.
@@ -44,6 +50,8 @@ vet:
 	@test -z "$$(gofmt -l services tools test bench)" || { gofmt -l services tools test bench; echo "gofmt needed"; exit 1; }
 	go vet ./...
 	go vet -tags e2e ./test/...
+	go mod tidy -diff
+	cd tools/infra && go mod tidy -diff && go vet ./...
 
 deps:
 	@scripts/install-deps.sh
@@ -61,6 +69,19 @@ $(DAPRD): dapr/runtime/go.mod dapr/runtime/go.sum dapr/runtime/main.go
 build:
 	@mkdir -p $(BIN)
 	go build -o $(BIN)/ ./services/... ./tools/devstack/cmd/devstack
+
+infra: $(INFRA_BINS)
+
+# The development Kafka broker (franz-go's kfake) and the S3 server (versitygw, posix backend),
+# pinned in tools/infra/go.mod, a module of its own so the services' go.mod stays lean.
+$(BIN)/kafkaserver: tools/infra/go.mod tools/infra/go.sum tools/infra/cmd/kafkaserver/main.go
+	@mkdir -p $(BIN)
+	cd tools/infra && go build -trimpath -o $@.tmp ./cmd/kafkaserver && mv $@.tmp $@
+
+$(BIN)/versitygw: tools/infra/go.mod tools/infra/go.sum
+	@echo "building versitygw from its Go module (first time: a few minutes)…"
+	@mkdir -p $(BIN)
+	cd tools/infra && go build -trimpath -o $@.tmp github.com/versity/versitygw/cmd/versitygw && mv $@.tmp $@
 
 clean: ## Remove build output (keeps data); `rm -rf .data` forgets all local data
 	rm -rf .cache

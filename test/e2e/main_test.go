@@ -69,7 +69,11 @@ func runMain(m *testing.M) int {
 		PortBase:     envPort("E2E_PORT_BASE", 28100),
 		PostgresPort: envPort("E2E_PG_PORT", 25432),
 		RedisPort:    envPort("E2E_REDIS_PORT", 26379),
-		Logs:         logFile,
+		// E2E_INFRA=kafka-s3 runs the suite on the Kafka and S3 component set.
+		Infra:     os.Getenv("E2E_INFRA"),
+		KafkaPort: envPort("E2E_KAFKA_PORT", 26092),
+		S3Port:    envPort("E2E_S3_PORT", 26900),
+		Logs:      logFile,
 		// Short client deadlines, so the slow-client tests need not wait out the defaults; room for
 		// the feed test's six uploads at once by one user. Writes per user: room for the 501 likes
 		// of one user in a row (TestListsLongerThanOneBatch) and the bursts of 50 a second per user,
@@ -90,7 +94,11 @@ func runMain(m *testing.M) int {
 		printTail(logPath, 60)
 		return 1
 	}
-	fmt.Printf("e2e: stack up in %s\n", time.Since(started).Round(time.Millisecond))
+	set := stackCf.Infra
+	if set == "" {
+		set = devstack.InfraLocal
+	}
+	fmt.Printf("e2e: stack (%s components) up in %s\n", set, time.Since(started).Round(time.Millisecond))
 	baseURL = stack.PublicURL()
 	firstUpload = uploadAtOnce(ctx, dataDir)
 	code := m.Run()
@@ -155,5 +163,16 @@ func printTail(path string, n int) {
 	fmt.Fprintf(os.Stderr, "---- last %d lines of the stack log ----\n", len(lines))
 	for _, l := range lines {
 		fmt.Fprintln(os.Stderr, l)
+	}
+}
+
+// needsLocalMedia skips a test that fetches play_url or cover_url on a component set other than
+// the local one: there the media binding writes to the S3 bucket, while the gateway's /media/
+// serves only the local folder, so the URLs answer 404 until the gateway serves them from the
+// bucket (issue 11, item 3). Remove it then.
+func needsLocalMedia(t *testing.T) {
+	t.Helper()
+	if stackCf.Infra != "" && stackCf.Infra != devstack.InfraLocal {
+		t.Skipf("media URLs are served from the local folder only; the %s set stores media in S3", stackCf.Infra)
 	}
 }

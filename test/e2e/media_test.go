@@ -102,6 +102,7 @@ func checkStoredMP4(t *testing.T, v videoJSON, withAudio bool) []byte {
 // An HTML page followed by an MPEG program stream is a video to ffmpeg and a page to a browser
 // that sniffs. What is stored is ffmpeg's MP4, without the page, served as video/mp4.
 func TestMediaPageBeforeAVideoIsStoredAsMP4Only(t *testing.T) {
+	needsLocalMedia(t)
 	a := register(t, "polyglot")
 	ps := makeMedia(t, t.TempDir(), "clip.mpg", append(testPicture, "-c:v", "mpeg1video", "-f", "mpeg")...)
 	page := []byte("<html><body><script>alert(document.cookie)</script></body></html>\n")
@@ -145,6 +146,7 @@ func TestMediaPlaylistsAndConcatListsAreRefused(t *testing.T) {
 // What browsers cannot play as it is (VP8 in WebM, MPEG-4 Part 2 in AVI) is stored as H.264/AAC
 // in MP4.
 func TestMediaOtherCodecsAreStoredAsH264MP4(t *testing.T) {
+	needsLocalMedia(t)
 	a := register(t, "transcode")
 	dir := t.TempDir()
 	webm := makeMedia(t, dir, "clip.webm", append(append(testPicture, testTone...), "-c:v", "libvpx", "-c:a", "libvorbis")...)
@@ -157,6 +159,7 @@ func TestMediaOtherCodecsAreStoredAsH264MP4(t *testing.T) {
 
 // An H.264/AAC MP4 is remuxed: its streams are stored as they came, packet for packet.
 func TestMediaH264MP4IsRemuxedNotEncoded(t *testing.T) {
+	needsLocalMedia(t)
 	a := register(t, "remux")
 	clip := testClip(t)
 	upload(t, a.Token, "remux", clip).expect(t, 200, 0)

@@ -5,19 +5,27 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
 )
 
 // The Dapr resources in components/ and dapr/config.yaml are used as they are, by devstack and by a
-// stock daprd or `dapr run` alike. The components read their machine-specific values from the
-// sidecar's environment (envRef); the Configuration names its one value as ${NAME_RESOLUTION_DB},
-// which daprd itself expands from its environment when it loads a standalone --config file.
-// prepareDaprResources returns those variables, and every sidecar gets them.
+// stock daprd or `dapr run` alike. Every sidecar reads two resource folders: components/common and
+// the component set's own (components/local or components/kafka-s3, infraset.go). The components
+// read their machine-specific values from the sidecar's environment (envRef); the Configuration
+// names its one value as ${NAME_RESOLUTION_DB}, which daprd itself expands from its environment
+// when it loads a standalone --config file. prepareDaprResources returns those variables, and
+// every sidecar gets them.
 
-func (s *Stack) componentsDir() string { return filepath.Join(s.cfg.Root, "components") }
-func (s *Stack) configPath() string    { return filepath.Join(s.cfg.Root, "dapr", "config.yaml") }
+// resourcePaths are the sidecars' --resources-path folders, common first.
+func (s *Stack) resourcePaths() []string {
+	base := filepath.Join(s.cfg.Root, "components")
+	return []string{filepath.Join(base, "common"), filepath.Join(base, s.cfg.infraSet())}
+}
+
+func (s *Stack) configPath() string { return filepath.Join(s.cfg.Root, "dapr", "config.yaml") }
 
 // MediaDir is the local media binding's folder.
 func (s *Stack) MediaDir() string { return filepath.Join(s.cfg.DataDir, "media") }
@@ -38,18 +46,22 @@ func (s *Stack) prepareDaprResources() (map[string]string, error) {
 	if _, err := os.Stat(s.configPath()); err != nil {
 		return nil, err
 	}
-	if components, err := filepath.Glob(filepath.Join(s.componentsDir(), "*.yaml")); err != nil {
-		return nil, err
-	} else if len(components) == 0 {
-		return nil, fmt.Errorf("no component files in %s", s.componentsDir())
+	for _, dir := range s.resourcePaths() {
+		if components, err := filepath.Glob(filepath.Join(dir, "*.yaml")); err != nil {
+			return nil, err
+		} else if len(components) == 0 {
+			return nil, fmt.Errorf("no component files in %s", dir)
+		}
 	}
-	return map[string]string{
+	vars := map[string]string{
 		"REDIS_ADDR":   "127.0.0.1:" + strconv.Itoa(s.cfg.RedisPort),
 		"MEDIA_DIR":    s.MediaDir(),
 		"SECRETS_FILE": secrets,
 		// Shared by every sidecar of the stack: they find each other in it.
 		"NAME_RESOLUTION_DB": nameResolutionDB,
-	}, nil
+	}
+	maps.Copy(vars, s.infraSetVars())
+	return vars, nil
 }
 
 // ensureSecretsFile creates the local secret store's file on first start with a random token

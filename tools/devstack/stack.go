@@ -57,8 +57,13 @@ type Config struct {
 	PortBase     int    // first of the internal ports: 10 per service
 	PostgresPort int
 	RedisPort    int
-	Logs         io.Writer // every child's output, line by line behind [name]
-	Env          map[string]string
+	// Infra names the component set: InfraLocal ("" too) or InfraKafkaS3, whose broker and S3
+	// server the stack runs on KafkaPort and S3Port (infraset.go).
+	Infra     string
+	KafkaPort int
+	S3Port    int
+	Logs      io.Writer // every child's output, line by line behind [name]
+	Env       map[string]string
 	// SecondInstances names services that run twice, the second instance (processes
 	// "<name>-2" and "<name>-2-dapr") with the same app id on ports after the last service's:
 	// replicas as Kubernetes would run them, for tests.
@@ -107,6 +112,8 @@ type Stack struct {
 	apiToken string
 	// daprEnv is what the components' envRef entries read, given to every sidecar.
 	daprEnv map[string]string
+	// The S3 server's root credentials (kafka-s3 set), new at every start.
+	s3Access, s3Secret string
 
 	mu    sync.Mutex
 	procs []*proc
@@ -125,6 +132,11 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		appToken: randomHex(24),
 		apiToken: randomHex(24),
 		byKey:    map[string]*proc{},
+		s3Access: "doutok-dev-" + randomHex(6),
+		s3Secret: randomHex(24),
+	}
+	if err := s.checkInfraSet(); err != nil {
+		return nil, err
 	}
 	if err := s.checkPortsFree(); err != nil {
 		return nil, err
@@ -152,6 +164,9 @@ func (s *Stack) bringUp(ctx context.Context) error {
 	if err := s.startRedis(ctx); err != nil {
 		return err
 	}
+	if err := s.startInfraSet(ctx); err != nil {
+		return err
+	}
 	daprEnv, err := s.prepareDaprResources()
 	if err != nil {
 		return err
@@ -171,6 +186,9 @@ func (s *Stack) checkPortsFree() error {
 		s.cfg.PublicPort:   "public API",
 		s.cfg.PostgresPort: "PostgreSQL",
 		s.cfg.RedisPort:    "Redis",
+	}
+	for port, what := range s.infraSetPorts() {
+		ports[port] = what
 	}
 	for _, in := range s.cfg.instances() {
 		p := s.cfg.PortsOf(in.slot)
@@ -267,7 +285,8 @@ func (s *Stack) startSidecar(in instance) error {
 		"--dapr-listen-addresses", "127.0.0.1",
 		"--dapr-internal-grpc-listen-address", "127.0.0.1",
 		"--metrics-listen-address", "127.0.0.1",
-		"--resources-path", s.componentsDir(),
+		"--resources-path", s.resourcePaths()[0],
+		"--resources-path", s.resourcePaths()[1],
 		"--config", s.configPath(),
 		// Room for a 64 MiB upload, base64-encoded on its way to the media binding.
 		"--max-body-size", "128Mi",
@@ -378,12 +397,13 @@ func (s *Stack) Exited() <-chan error {
 	return ch
 }
 
-// Stop stops every app and sidecar at once, then Redis and PostgreSQL, which they depend on.
+// Stop stops every app and sidecar at once, then the broker and servers they depend on (Redis,
+// PostgreSQL, and the kafka-s3 set's), in reverse start order.
 func (s *Stack) Stop() {
 	var wg sync.WaitGroup
 	var infra []*proc
 	for _, p := range s.snapshot() {
-		if p.name == "postgres" || p.name == "redis" {
+		if isInfraProc(p.name) {
 			infra = append(infra, p)
 			continue
 		}
@@ -606,6 +626,9 @@ func (s *Stack) Restart(ctx context.Context, name string) error {
 			return err
 		}
 		return s.waitSidecarsReachRedis(ctx, time.Minute)
+	}
+	if ok, err := s.restartInfraSet(ctx, name); ok {
+		return err
 	}
 	for _, in := range s.cfg.instances() {
 		var err error

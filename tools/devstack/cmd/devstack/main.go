@@ -60,6 +60,9 @@ func config() (devstack.Config, error) {
 		PortBase:     port("DOUTOK_PORT_BASE", 18000),
 		PostgresPort: port("DOUTOK_PG_PORT", 15432),
 		RedisPort:    port("DOUTOK_REDIS_PORT", 16379),
+		Infra:        os.Getenv("DOUTOK_INFRA"),
+		KafkaPort:    port("DOUTOK_KAFKA_PORT", 19092),
+		S3Port:       port("DOUTOK_S3_PORT", 19900),
 		Logs:         os.Stdout,
 		Env:          map[string]string{"LOG_FORMAT": envOr("LOG_FORMAT", "console")},
 	}, nil

@@ -1,0 +1,159 @@
+package devstack
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// The component sets. Every sidecar reads two folders: components/common (state store, secret
+// store, resiliency) and components/<set>, which holds the set's pubsub and media components.
+// The sets' files carry the same component names and scopes, so no Go code changes between them.
+const (
+	// InfraLocal is the default set: Redis Streams for pub/sub, a local folder for media.
+	InfraLocal = "local"
+	// InfraKafkaS3 replaces them with pubsub.kafka against a Kafka-protocol broker and
+	// bindings.aws.s3 against an S3-compatible server (SigV4), both run by the stack
+	// (tools/infra: franz-go's kfake and versitygw's posix backend).
+	InfraKafkaS3 = "kafka-s3"
+)
+
+// S3Bucket is the media bucket of the kafka-s3 set.
+const S3Bucket = "doutok-media"
+
+// infraSet returns the stack's component set, InfraLocal when none is named.
+func (c Config) infraSet() string {
+	if c.Infra == "" {
+		return InfraLocal
+	}
+	return c.Infra
+}
+
+// checkInfraSet fails on an unknown set and on a set whose servers are not built.
+func (s *Stack) checkInfraSet() error {
+	switch s.cfg.infraSet() {
+	case InfraLocal:
+		return nil
+	case InfraKafkaS3:
+		for _, bin := range []string{s.kafkaServerBin(), s.s3ServerBin()} {
+			if _, err := os.Stat(bin); err != nil {
+				return fmt.Errorf("the %s set needs %s (built by `make run INFRA=%s`): %w", InfraKafkaS3, bin, InfraKafkaS3, err)
+			}
+		}
+		if s.cfg.KafkaPort == 0 || s.cfg.S3Port == 0 {
+			return fmt.Errorf("the %s set needs KafkaPort and S3Port", InfraKafkaS3)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown component set %q (known: %s, %s)", s.cfg.Infra, InfraLocal, InfraKafkaS3)
+}
+
+// infraSetPorts are the ports the set's own servers take.
+func (s *Stack) infraSetPorts() map[int]string {
+	if s.cfg.infraSet() != InfraKafkaS3 {
+		return nil
+	}
+	return map[int]string{s.cfg.KafkaPort: "Kafka broker", s.cfg.S3Port: "S3 server"}
+}
+
+// isInfraProc names the processes that the apps and sidecars depend on: stopped after them.
+func isInfraProc(name string) bool {
+	switch name {
+	case "postgres", "redis", "kafka", "s3":
+		return true
+	}
+	return false
+}
+
+func (s *Stack) kafkaServerBin() string { return filepath.Join(s.cfg.BinDir, "kafkaserver") }
+func (s *Stack) s3ServerBin() string    { return filepath.Join(s.cfg.BinDir, "versitygw") }
+
+// startInfraSet starts the set's own servers (none for the local set) and waits until they
+// take connections; the sidecars start after them.
+func (s *Stack) startInfraSet(ctx context.Context) error {
+	if s.cfg.infraSet() != InfraKafkaS3 {
+		return nil
+	}
+	if err := s.startKafka(ctx); err != nil {
+		return err
+	}
+	return s.startS3(ctx)
+}
+
+// restartInfraSet restarts one of the set's servers after Kill; ok is false for another name.
+func (s *Stack) restartInfraSet(ctx context.Context, name string) (ok bool, err error) {
+	if s.cfg.infraSet() != InfraKafkaS3 {
+		return false, nil
+	}
+	switch name {
+	case "kafka":
+		return true, s.startKafka(ctx)
+	case "s3":
+		return true, s.startS3(ctx)
+	}
+	return false, nil
+}
+
+// startKafka runs the development broker on loopback; its log and consumer offsets are kept in
+// the data folder, so events survive a restart of the broker as they do Redis's.
+func (s *Stack) startKafka(ctx context.Context) error {
+	dir := filepath.Join(s.cfg.DataDir, "kafka")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	cmd := exec.Command(s.kafkaServerBin(), "-port", strconv.Itoa(s.cfg.KafkaPort), "-data", dir)
+	if err := s.start("kafka", cmd, syscall.SIGTERM); err != nil {
+		return err
+	}
+	return waitFor(ctx, 30*time.Second, "kafka", func() error { return dialable(s.cfg.KafkaPort) })
+}
+
+// s3Dir is the S3 server's root: one folder per bucket.
+func (s *Stack) s3Dir() string { return filepath.Join(s.cfg.DataDir, "s3") }
+
+// startS3 runs versitygw's posix backend on loopback with this run's root credentials (random
+// at every start, like the app tokens: only the media binding uses them). The bucket is a
+// folder of its root, made before the server starts.
+func (s *Stack) startS3(ctx context.Context) error {
+	if err := os.MkdirAll(filepath.Join(s.s3Dir(), S3Bucket), 0o700); err != nil {
+		return err
+	}
+	cmd := exec.Command(s.s3ServerBin(), "posix", s.s3Dir())
+	cmd.Env = envWith(map[string]string{
+		"ROOT_ACCESS_KEY_ID":     s.s3Access,
+		"ROOT_SECRET_ACCESS_KEY": s.s3Secret,
+		"VGW_PORT":               "127.0.0.1:" + strconv.Itoa(s.cfg.S3Port),
+		"VGW_REGION":             s3Region,
+		"VGW_QUIET":              "true",
+		"VGW_HEALTH":             "/health",
+	})
+	if err := s.start("s3", cmd, syscall.SIGTERM); err != nil {
+		return err
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d/health", s.cfg.S3Port)
+	return waitFor(ctx, 30*time.Second, "s3", func() error { return answersOK(url) })
+}
+
+const s3Region = "us-east-1"
+
+// infraSetVars are the values the set's component files read with envRef.
+func (s *Stack) infraSetVars() map[string]string {
+	if s.cfg.infraSet() != InfraKafkaS3 {
+		return nil
+	}
+	return map[string]string{
+		"KAFKA_BROKERS": "127.0.0.1:" + strconv.Itoa(s.cfg.KafkaPort),
+		"S3_ENDPOINT":   "http://127.0.0.1:" + strconv.Itoa(s.cfg.S3Port),
+		"S3_BUCKET":     S3Bucket,
+		"S3_REGION":     s3Region,
+		"S3_ACCESS_KEY": s.s3Access,
+		"S3_SECRET_KEY": s.s3Secret,
+		// The AWS SDK must not look for an EC2 metadata endpoint: credentials come from the component.
+		"AWS_EC2_METADATA_DISABLED": "true",
+	}
+}

@@ -1,0 +1,51 @@
+// Command kafkaserver runs a single-node Kafka-protocol broker on loopback for the local stack's
+// kafka-s3 component set (franz-go's kfake): topics are created on first use, and with -data the
+// log, the topics and the consumer groups' committed offsets are kept on disk across restarts.
+// It is a development broker, not a production Kafka.
+//
+//	kafkaserver -port 19092 -data .data/run/kafka
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+func main() {
+	port := flag.Int("port", 19092, "port to listen on (127.0.0.1 only)")
+	dataDir := flag.String("data", "", "folder that keeps the broker's data across restarts (empty: memory only)")
+	partitions := flag.Int("partitions", 4, "partitions of an auto-created topic")
+	verbose := flag.Bool("v", false, "log the broker's warnings")
+	flag.Parse()
+
+	level := kfake.LogLevelError
+	if *verbose {
+		level = kfake.LogLevelWarn
+	}
+	opts := []kfake.Opt{
+		kfake.Ports(*port),
+		kfake.AllowAutoTopicCreation(),
+		kfake.DefaultNumPartitions(*partitions),
+		kfake.ClusterID("doutok-dev"),
+		kfake.WithLogger(kfake.BasicLogger(os.Stderr, level)),
+	}
+	if *dataDir != "" {
+		opts = append(opts, kfake.DataDir(*dataDir))
+	}
+	cluster, err := kfake.NewCluster(opts...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kafkaserver:", err)
+		os.Exit(1)
+	}
+	fmt.Println("kafkaserver: listening on", cluster.ListenAddrs())
+
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	<-stop
+	cluster.Close()
+}
