@@ -33,6 +33,6 @@ func run(ctx context.Context, getenv server.Getenv) error {
 	state := hotmodel.Store{SDK: svc.Sidecar.SDK(), Name: daprc.StateStore}
 	works := &workCountModel{state: state, store: st}
 	go hotmodel.KeepRestored(ctx, state, "publish", svc.Log, works.restore)
-	up := &uploader{store: st, works: works, sdk: svc.Sidecar.SDK(), feed: feedapi.NewClient(svc.Sidecar), maxBytes: maxBytes, tmpDir: getenv("UPLOAD_TMP_DIR")}
+	up := &uploader{store: st, works: works, sdk: svc.Sidecar.SDK(), media: &mediaStore{sdk: svc.Sidecar.SDK()}, feed: feedapi.NewClient(svc.Sidecar), maxBytes: maxBytes, tmpDir: getenv("UPLOAD_TMP_DIR")}
 	return svc.Serve(ctx, newServer(svc.Log, svc.AppToken(), st, up))
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
-	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -14,7 +12,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/doutok/doutok/services/internal/apperr"
-	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/envelope"
 	"github.com/doutok/doutok/services/internal/events"
 	"github.com/doutok/doutok/services/internal/feedapi"
@@ -29,6 +26,7 @@ type uploader struct {
 	store    *store
 	works    *workCountModel
 	sdk      dapr.Client
+	media    *mediaStore
 	feed     *feedapi.Client
 	maxBytes int64
 	tmpDir   string
@@ -78,10 +76,10 @@ func (u *uploader) upload(r *http.Request) (publishapi.Video, error) {
 
 	id := uuid.NewString()
 	video := publishapi.Video{AuthorID: authorID, Title: title, PlayKey: "video-" + id + ".mp4", CoverKey: "cover-" + id + ".jpg"}
-	if err := u.put(ctx, playable, video.PlayKey); err != nil {
+	if err := u.media.put(ctx, playable, video.PlayKey, "video/mp4"); err != nil {
 		return publishapi.Video{}, err
 	}
-	if err := u.put(ctx, cover, video.CoverKey); err != nil {
+	if err := u.media.put(ctx, cover, video.CoverKey, "image/jpeg"); err != nil {
 		return publishapi.Video{}, err
 	}
 	if err := u.store.insert(ctx, &video); err != nil {
@@ -139,27 +137,4 @@ func (u *uploader) receive(r *http.Request, path string) error {
 		return apperr.New(apperr.MissingVideo)
 	}
 	return f.Close()
-}
-
-// put stores a file through the media output binding. The payload is base64: bindings that
-// store bytes (localstorage, s3 with decodeBase64) decode it, so binary content is never
-// mistaken for text.
-func (u *uploader) put(ctx context.Context, path, key string) error {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	data := make([]byte, base64.StdEncoding.EncodedLen(len(raw)))
-	base64.StdEncoding.Encode(data, raw)
-	raw = nil
-	err = u.sdk.InvokeOutputBinding(ctx, &dapr.InvokeBindingRequest{
-		Name:      daprc.Media,
-		Operation: "create",
-		Data:      data,
-		Metadata:  map[string]string{"fileName": key, "key": key, "decodeBase64": "true"},
-	})
-	if err != nil {
-		return apperr.Wrap(apperr.Unavailable, errors.Join(errors.New("store "+key+" in the media binding"), err))
-	}
-	return nil
 }

@@ -166,13 +166,8 @@ func printTail(path string, n int) {
 	}
 }
 
-// needsLocalMedia skips a test that fetches play_url or cover_url on a component set other than
-// the local one: there the media binding writes to the S3 bucket, while the gateway's /media/
-// serves only the local folder, so the URLs answer 404 until the gateway serves them from the
-// bucket (issue 11, item 3). Remove it then.
-func needsLocalMedia(t *testing.T) {
-	t.Helper()
-	if stackCf.Infra != "" && stackCf.Infra != devstack.InfraLocal {
-		t.Skipf("media URLs are served from the local folder only; the %s set stores media in S3", stackCf.Infra)
-	}
+// mediaInBucket tells whether the stack's media are served by the S3 bucket (the kafka-s3 set)
+// rather than the gateway's /media/ route.
+func mediaInBucket() bool {
+	return stackCf.Infra == devstack.InfraKafkaS3
 }

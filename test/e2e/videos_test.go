@@ -185,7 +185,6 @@ func TestPublishThenListAndFeedShowItAtOnce(t *testing.T) {
 }
 
 func TestMediaURLsServeTheVideoWithRangesAndAJPEGCover(t *testing.T) {
-	needsLocalMedia(t)
 	a := register(t, "media")
 	upload(t, a.Token, "media check", testClip(t)).expect(t, 200, 0)
 	v := publishList(t, a, a.ID)[0]

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -40,7 +41,7 @@ func (s *Stack) checkInfraSet() error {
 	case InfraLocal:
 		return nil
 	case InfraKafkaS3:
-		for _, bin := range []string{s.kafkaServerBin(), s.s3ServerBin()} {
+		for _, bin := range []string{s.kafkaServerBin(), s.s3ServerBin(), s.s3BucketBin()} {
 			if _, err := os.Stat(bin); err != nil {
 				return fmt.Errorf("the %s set needs %s (built by `make run INFRA=%s`): %w", InfraKafkaS3, bin, InfraKafkaS3, err)
 			}
@@ -72,6 +73,7 @@ func isInfraProc(name string) bool {
 
 func (s *Stack) kafkaServerBin() string { return filepath.Join(s.cfg.BinDir, "kafkaserver") }
 func (s *Stack) s3ServerBin() string    { return filepath.Join(s.cfg.BinDir, "versitygw") }
+func (s *Stack) s3BucketBin() string    { return filepath.Join(s.cfg.BinDir, "s3bucket") }
 
 // startInfraSet starts the set's own servers (none for the local set) and waits until they
 // take connections; the sidecars start after them.
@@ -99,6 +101,21 @@ func (s *Stack) restartInfraSet(ctx context.Context, name string) (ok bool, err 
 	return false, nil
 }
 
+// eventTopics are the topics the services publish (the Topic… constants of their API packages,
+// services/internal/*api), each with its dead-letter topic.
+var eventTopics = []string{"video.published", "favorite.changed", "comment.changed", "relation.changed", "message.sent"}
+
+// kafkaTopics are the topics the broker creates and records at its first start: the events and
+// their dead letters. A topic the broker creates on first use instead would be forgotten, with its
+// events, if the broker were killed (kafkaserver).
+func kafkaTopics() []string {
+	var topics []string
+	for _, t := range eventTopics {
+		topics = append(topics, t, t+".dead")
+	}
+	return topics
+}
+
 // startKafka runs the development broker on loopback; its log and consumer offsets are kept in
 // the data folder, so events survive a restart of the broker as they do Redis's.
 func (s *Stack) startKafka(ctx context.Context) error {
@@ -106,7 +123,8 @@ func (s *Stack) startKafka(ctx context.Context) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	cmd := exec.Command(s.kafkaServerBin(), "-port", strconv.Itoa(s.cfg.KafkaPort), "-data", dir)
+	cmd := exec.Command(s.kafkaServerBin(), "-port", strconv.Itoa(s.cfg.KafkaPort), "-data", dir,
+		"-topics", strings.Join(kafkaTopics(), ","))
 	if err := s.start("kafka", cmd, syscall.SIGTERM); err != nil {
 		return err
 	}
@@ -117,10 +135,10 @@ func (s *Stack) startKafka(ctx context.Context) error {
 func (s *Stack) s3Dir() string { return filepath.Join(s.cfg.DataDir, "s3") }
 
 // startS3 runs versitygw's posix backend on loopback with this run's root credentials (random
-// at every start, like the app tokens: only the media binding uses them). The bucket is a
-// folder of its root, made before the server starts.
+// at every start, like the app tokens: only the media binding and s3bucket use them), then makes
+// the media bucket, public-read (s3bucket: play_url and cover_url point at it).
 func (s *Stack) startS3(ctx context.Context) error {
-	if err := os.MkdirAll(filepath.Join(s.s3Dir(), S3Bucket), 0o700); err != nil {
+	if err := os.MkdirAll(s.s3Dir(), 0o700); err != nil {
 		return err
 	}
 	cmd := exec.Command(s.s3ServerBin(), "posix", s.s3Dir())
@@ -135,8 +153,27 @@ func (s *Stack) startS3(ctx context.Context) error {
 	if err := s.start("s3", cmd, syscall.SIGTERM); err != nil {
 		return err
 	}
-	url := fmt.Sprintf("http://127.0.0.1:%d/health", s.cfg.S3Port)
-	return waitFor(ctx, 30*time.Second, "s3", func() error { return answersOK(url) })
+	url := s.s3Endpoint() + "/health"
+	if err := waitFor(ctx, 30*time.Second, "s3", func() error { return answersOK(url) }); err != nil {
+		return err
+	}
+	setup := exec.CommandContext(ctx, s.s3BucketBin(), "-endpoint", s.s3Endpoint(), "-bucket", S3Bucket, "-region", s3Region)
+	setup.Env = envWith(map[string]string{"S3_ACCESS_KEY": s.s3Access, "S3_SECRET_KEY": s.s3Secret})
+	if out, err := setup.CombinedOutput(); err != nil {
+		return fmt.Errorf("make the media bucket: %v: %s", err, out)
+	}
+	return nil
+}
+
+func (s *Stack) s3Endpoint() string { return "http://127.0.0.1:" + strconv.Itoa(s.cfg.S3Port) }
+
+// MediaBaseURL is where play_url and cover_url point: the gateway's /media route on the local
+// set, the public-read bucket on the kafka-s3 set.
+func (s *Stack) MediaBaseURL() string {
+	if s.cfg.infraSet() == InfraKafkaS3 {
+		return s.s3Endpoint() + "/" + S3Bucket
+	}
+	return s.PublicURL() + "/media"
 }
 
 const s3Region = "us-east-1"
@@ -148,7 +185,7 @@ func (s *Stack) infraSetVars() map[string]string {
 	}
 	return map[string]string{
 		"KAFKA_BROKERS": "127.0.0.1:" + strconv.Itoa(s.cfg.KafkaPort),
-		"S3_ENDPOINT":   "http://127.0.0.1:" + strconv.Itoa(s.cfg.S3Port),
+		"S3_ENDPOINT":   s.s3Endpoint(),
 		"S3_BUCKET":     S3Bucket,
 		"S3_REGION":     s3Region,
 		"S3_ACCESS_KEY": s.s3Access,

@@ -90,3 +90,28 @@ func TestUnknownComponentSet(t *testing.T) {
 		t.Fatal("an unknown set was accepted")
 	}
 }
+
+// The broker records every topic the services publish at its first start (kafkaTopics): a topic
+// added to a service's API package must be added to eventTopics too.
+func TestKafkaTopicsAreTheServicesTopics(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(repoRoot(t), "services", "internal", "*api", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	constant := regexp.MustCompile(`(?m)^const Topic\w+ = "([^"]+)"`)
+	var published []string
+	for _, f := range files {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range constant.FindAllStringSubmatch(string(body), -1) {
+			published = append(published, m[1])
+		}
+	}
+	slices.Sort(published)
+	listed := slices.Sorted(slices.Values(eventTopics))
+	if len(published) == 0 || !slices.Equal(published, listed) {
+		t.Fatalf("the services publish %v; eventTopics lists %v", published, listed)
+	}
+}

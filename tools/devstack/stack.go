@@ -242,8 +242,12 @@ func (s *Stack) serviceEnv(i int, svc Service) map[string]string {
 	}
 	if svc.Public {
 		env["PUBLIC_ADDR"] = "127.0.0.1:" + strconv.Itoa(s.cfg.PublicPort)
-		// Locally the gateway serves the media binding's folder under /media/.
-		env["MEDIA_DIR"] = s.MediaDir()
+		// play_url and cover_url point at MediaBaseURL. On the local set that is the gateway's
+		// /media/ route, serving the media binding's folder; on the kafka-s3 set the bucket.
+		env["PUBLIC_MEDIA_BASE_URL"] = s.MediaBaseURL()
+		if s.cfg.infraSet() == InfraLocal {
+			env["MEDIA_DIR"] = s.MediaDir()
+		}
 		for k, v := range localRateLimits {
 			if os.Getenv(k) == "" {
 				env[k] = v

@@ -3,7 +3,12 @@
 // log, the topics and the consumer groups' committed offsets are kept on disk across restarts.
 // It is a development broker, not a production Kafka.
 //
-//	kafkaserver -port 19092 -data .data/run/kafka
+// kfake writes its list of topics at start and at a clean shutdown only; the log and the groups'
+// offsets are written as they come. Topics named with -topics are created and recorded at the
+// first start, so they and their events also survive a broker that is killed; a topic created on
+// first use survives only a clean shutdown.
+//
+//	kafkaserver -port 19092 -data .data/run/kafka -topics favorite.changed,favorite.changed.dead
 package main
 
 import (
@@ -11,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -20,6 +26,7 @@ func main() {
 	port := flag.Int("port", 19092, "port to listen on (127.0.0.1 only)")
 	dataDir := flag.String("data", "", "folder that keeps the broker's data across restarts (empty: memory only)")
 	partitions := flag.Int("partitions", 4, "partitions of an auto-created topic")
+	topics := flag.String("topics", "", "comma-separated topics to create (and record) at the first start")
 	verbose := flag.Bool("v", false, "log the broker's warnings")
 	flag.Parse()
 
@@ -36,6 +43,9 @@ func main() {
 	}
 	if *dataDir != "" {
 		opts = append(opts, kfake.DataDir(*dataDir))
+	}
+	if *topics != "" {
+		opts = append(opts, kfake.SeedTopics(int32(*partitions), strings.Split(*topics, ",")...))
 	}
 	cluster, err := kfake.NewCluster(opts...)
 	if err != nil {
