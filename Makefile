@@ -24,7 +24,14 @@ stop: ## Stop a running `make run`
 replay-dead-letters: ## Publish the events the services kept as dead letters again (stack running)
 	$(BIN)/devstack replay-dead-letters
 
-test: deps daprd build vet unit e2e ## Unit tests, then end-to-end tests against a real stack
+# The component sets `make test` proves: the end-to-end suite runs once on each.
+TEST_SETS := local kafka-s3
+
+test: deps daprd build vet unit ## Unit tests, then the end-to-end tests on each component set
+	@for set in $(TEST_SETS); do \
+		echo "== end-to-end tests on the $$set component set"; \
+		$(MAKE) --no-print-directory e2e INFRA=$$set || exit 1; \
+	done
 
 unit:
 	go test -count=1 ./services/... ./tools/...
@@ -90,5 +97,5 @@ $(BIN)/versitygw: tools/infra/go.mod tools/infra/go.sum
 clean: ## Remove build output (keeps data); `rm -rf .data` forgets all local data
 	rm -rf .cache
 
-bench: deps daprd build ## Benchmarks on a stack of their own (see bench/main.go)
-	DAPRD=$(DAPRD) DOUTOK_BIN_DIR=$(BIN) go run ./bench
+bench: deps daprd build infra ## Benchmarks on a stack of their own (see bench/main.go); INFRA=kafka-s3 for Kafka and S3
+	DAPRD=$(DAPRD) DOUTOK_BIN_DIR=$(BIN) DOUTOK_INFRA=$(INFRA) go run ./bench

@@ -78,6 +78,8 @@ func run() error {
 		// a second bench beside another.
 		PublicPort: port("BENCH_PUBLIC_PORT", 23080), PortBase: port("BENCH_PORT_BASE", 23100),
 		PostgresPort: port("BENCH_PG_PORT", 23432), RedisPort: port("BENCH_REDIS_PORT", 23379),
+		// The component set (make bench INFRA=kafka-s3), and the ports of that set's servers.
+		Infra: os.Getenv("DOUTOK_INFRA"), KafkaPort: port("BENCH_KAFKA_PORT", 23092), S3Port: port("BENCH_S3_PORT", 23900),
 		Logs: logs,
 		// Access lines at info level would measure the log pipe; warnings and errors still show.
 		// The benchmark measures the services, not the rate limits: a few users write as fast as
@@ -95,6 +97,7 @@ func run() error {
 	h := &harness{stack: stack, cfg: cfg, base: stack.PublicURL(), work: dataDir}
 
 	say("machine: %s\n", machine())
+	say("component set: %s\n", componentSet())
 	stages := []struct {
 		name string
 		run  func(context.Context) error
@@ -143,20 +146,36 @@ func run() error {
 func writeResultsFile(root string, partial bool, started time.Time) error {
 	results := os.Getenv("BENCH_RESULTS")
 	if results == "" && !partial {
-		results = filepath.Join(root, "bench", "RESULTS.md")
+		// One file per component set: bench/RESULTS.md for the local set, RESULTS-<set>.md else.
+		name := "RESULTS.md"
+		if set := componentSet(); set != devstack.InfraLocal {
+			name = "RESULTS-" + set + ".md"
+		}
+		results = filepath.Join(root, "bench", name)
 	}
 	if results == "" {
 		return nil
 	}
 	command := "make bench"
+	if set := componentSet(); set != devstack.InfraLocal {
+		command = "make bench INFRA=" + set
+	}
 	if stages := os.Getenv("BENCH_STAGES"); stages != "" {
-		command = "BENCH_STAGES=" + stages + " make bench"
+		command = "BENCH_STAGES=" + stages + " " + command
 	}
 	if err := writeResults(results, command, started); err != nil {
 		return err
 	}
 	fmt.Printf("\nresults written to %s\n", results)
 	return nil
+}
+
+// componentSet is the set the bench runs on (DOUTOK_INFRA, the local set when unset).
+func componentSet() string {
+	if set := os.Getenv("DOUTOK_INFRA"); set != "" {
+		return set
+	}
+	return devstack.InfraLocal
 }
 
 // port reads a port from the environment, or returns def.

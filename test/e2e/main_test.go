@@ -166,8 +166,19 @@ func printTail(path string, n int) {
 	}
 }
 
-// mediaInBucket tells whether the stack's media are served by the S3 bucket (the kafka-s3 set)
-// rather than the gateway's /media/ route.
-func mediaInBucket() bool {
+// sameOnEverySet skips, on any set but the local one, a test whose requests reach neither the
+// pub/sub nor the media component (the gateway's rules and limits, users and logins): those paths
+// are the same on every set and the local set's run covers them, which keeps `make test`, which
+// runs the suite on each set, within its time.
+func sameOnEverySet(t *testing.T) {
+	t.Helper()
+	if stackCf.Infra != "" && stackCf.Infra != devstack.InfraLocal {
+		t.Skipf("the same on every component set; covered by the local set's run")
+	}
+}
+
+// onKafkaS3 tells whether the stack runs the kafka-s3 component set: events on Kafka, media in
+// the S3 bucket, served by the bucket rather than the gateway's /media/ route.
+func onKafkaS3() bool {
 	return stackCf.Infra == devstack.InfraKafkaS3
 }

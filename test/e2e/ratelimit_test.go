@@ -33,6 +33,7 @@ func expectRateLimited(t *testing.T, r reply, maxWait int, zeroFields map[string
 // (the production default: 10, then one every 30 s) without a password check, in login's
 // reply shape; another username from the same address logs in.
 func TestRateLimitOfFailedLoginsPerUsername(t *testing.T) {
+	sameOnEverySet(t)
 	t.Parallel()
 	victim, other := register(t, "victim"), register(t, "bystander")
 	wrong := url.Values{"username": {victim.Name}, "password": {"guess-123"}}
@@ -65,6 +66,7 @@ func TestRateLimitOfFailedLoginsPerUsername(t *testing.T) {
 // One user's writes beyond the stack's WRITES_PER_USER (writesPerUser) are refused; another
 // user's write still goes through.
 func TestRateLimitOfWritesPerUser(t *testing.T) {
+	sameOnEverySet(t)
 	t.Parallel()
 	author, eager, calm := register(t, "rlauthor"), register(t, "rleager"), register(t, "rlcalm")
 	v := publishedVideo(t, author)

@@ -47,6 +47,7 @@ func checkShape(t *testing.T, r reply, shape map[string]any) {
 }
 
 func TestEveryReplyKeepsItsShapeOnErrors(t *testing.T) {
+	sameOnEverySet(t)
 	t.Parallel()
 	a := register(t, "shape")
 	id := strconv.FormatInt(a.ID, 10)
@@ -120,6 +121,7 @@ func TestEveryReplyKeepsItsShapeOnErrors(t *testing.T) {
 }
 
 func TestUserInfoWithoutUserIDIsTheViewer(t *testing.T) {
+	sameOnEverySet(t)
 	t.Parallel()
 	a, fan := register(t, "me"), register(t, "mefan")
 	follow(t, fan, a.ID, 1).expect(t, 200, 0)

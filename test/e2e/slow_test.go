@@ -16,6 +16,7 @@ import (
 // and READ_TIMEOUT, 2 s and 4 s in this stack) loses its connection instead of holding it, and
 // with it a goroutine, forever.
 func TestSlowClientsAreCutOff(t *testing.T) {
+	sameOnEverySet(t)
 	t.Parallel()
 	for name, partial := range map[string]string{
 		"headers never finished": "GET /douyin/feed/ HTTP/1.1\r\nHost: localhost\r\nX-Slow: ",
@@ -49,6 +50,7 @@ func TestSlowClientsAreCutOff(t *testing.T) {
 }
 
 func TestOversizedQueryAndHeadersAnswerTheEnvelope(t *testing.T) {
+	sameOnEverySet(t)
 	t.Parallel()
 	get(t, "/douyin/feed/", url.Values{"padding": {strings.Repeat("x", 9<<10)}}).expect(t, http.StatusRequestURITooLong, 40006)
 	do(t, http.MethodGet, "/douyin/feed/", nil, nil, http.Header{"X-Padding": {strings.Repeat("x", 40<<10)}}).

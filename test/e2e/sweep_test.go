@@ -766,6 +766,7 @@ func uploadProbes(w sweepWorld) []probe {
 }
 
 func TestSweepEveryEndpointWithHostileInput(t *testing.T) {
+	sameOnEverySet(t)
 	started := time.Now()
 	w := newSweepWorld(t)
 	key := stackSigningKey(t)

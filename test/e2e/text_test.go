@@ -18,6 +18,7 @@ import (
 // Text PostgreSQL cannot store (a NUL) or that carries control characters is refused with the
 // field's business error before anything is acknowledged, published or written.
 func TestControlCharactersAreRefusedBeforeAnythingIsAcknowledged(t *testing.T) {
+	sameOnEverySet(t)
 	a := register(t, "ctl")
 	v := publishedVideo(t, a)
 

@@ -20,6 +20,7 @@ var userFields = []string{"id", "name", "follow_count", "follower_count", "is_fo
 	"background_image", "signature", "total_favorited", "work_count", "favorite_count"}
 
 func TestRegisterAndLoginEveryWayTheClientSends(t *testing.T) {
+	sameOnEverySet(t)
 	for _, tc := range []struct {
 		name string
 		send func(t *testing.T, path string, v url.Values) reply
@@ -62,6 +63,7 @@ func TestRegisterAndLoginEveryWayTheClientSends(t *testing.T) {
 }
 
 func TestRegisterRejectsBadUsernamesAndPasswords(t *testing.T) {
+	sameOnEverySet(t)
 	for _, tc := range []struct {
 		name, username, password string
 		code                     int
@@ -90,6 +92,7 @@ func TestRegisterRejectsBadUsernamesAndPasswords(t *testing.T) {
 }
 
 func TestRegisterAcceptsUnicodeAndSQLLookingNames(t *testing.T) {
+	sameOnEverySet(t)
 	for _, name := range []string{
 		strings.Repeat("抖", 32), // 32 characters, 96 bytes
 		"émile_ñandú_" + strconv.FormatInt(time.Now().UnixNano()%1e6, 10),
@@ -120,6 +123,7 @@ func TestRegisterAcceptsUnicodeAndSQLLookingNames(t *testing.T) {
 }
 
 func TestDuplicateRegistrationIsOneBusinessError(t *testing.T) {
+	sameOnEverySet(t)
 	a := register(t, "dup")
 	r := postQuery(t, "/douyin/user/register/", url.Values{"username": {a.Name}, "password": {"other-password"}}).expect(t, 200, 30001)
 	// The reply keeps register's shape, with no usable token in it.
@@ -132,6 +136,7 @@ func TestDuplicateRegistrationIsOneBusinessError(t *testing.T) {
 }
 
 func TestConcurrentRegistrationsOfOneNameHaveOneWinner(t *testing.T) {
+	sameOnEverySet(t)
 	name := uniqueName("race")
 	const n = 16
 	replies := inParallel(n, func(i int) reply {
@@ -157,6 +162,7 @@ func TestConcurrentRegistrationsOfOneNameHaveOneWinner(t *testing.T) {
 }
 
 func TestLoginFailuresLookAlike(t *testing.T) {
+	sameOnEverySet(t)
 	a := register(t, "login")
 	wrongPassword := postForm(t, "/douyin/user/login/", url.Values{"username": {a.Name}, "password": {"not-it-123"}}).expect(t, 200, 20004)
 	unknownUser := postForm(t, "/douyin/user/login/", url.Values{"username": {uniqueName("ghost")}, "password": {"secret123"}}).expect(t, 200, 20004)
@@ -167,6 +173,7 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 }
 
 func TestUserInfoHasEveryFieldAndWorkingImages(t *testing.T) {
+	sameOnEverySet(t)
 	a := register(t, "info")
 	r := get(t, "/douyin/user/", url.Values{"user_id": {strconv.FormatInt(a.ID, 10)}, "token": {a.Token}}).expect(t, 200, 0)
 	user, ok := r.Body["user"].(map[string]any)
@@ -198,6 +205,7 @@ func TestUserInfoHasEveryFieldAndWorkingImages(t *testing.T) {
 }
 
 func TestUserInfoTokenInEveryPlace(t *testing.T) {
+	sameOnEverySet(t)
 	a := register(t, "tok")
 	id := strconv.FormatInt(a.ID, 10)
 	get(t, "/douyin/user/", url.Values{"user_id": {id}, "token": {a.Token}}).expect(t, 200, 0)
@@ -207,6 +215,7 @@ func TestUserInfoTokenInEveryPlace(t *testing.T) {
 }
 
 func TestUserInfoRejectsBadTokens(t *testing.T) {
+	sameOnEverySet(t)
 	a := register(t, "badtok")
 	id := strconv.FormatInt(a.ID, 10)
 	get(t, "/douyin/user/", url.Values{"user_id": {id}}).expect(t, 401, 20001)
@@ -251,6 +260,7 @@ func stackSigningKey(t *testing.T) []byte {
 }
 
 func TestUserInfoRejectsBadUserIDs(t *testing.T) {
+	sameOnEverySet(t)
 	a := register(t, "ids")
 	// An empty user_id is a missing one: the viewer's own profile (TestUserInfoWithoutUserIDIsTheViewer).
 	for _, id := range []string{"abc", "0", "-5", "1.5", "9007199254740992", "99999999999999999999", "1 OR 1=1"} {
@@ -260,12 +270,14 @@ func TestUserInfoRejectsBadUserIDs(t *testing.T) {
 }
 
 func TestUnknownRoutesAndMethodsAnswerTheEnvelope(t *testing.T) {
+	sameOnEverySet(t)
 	get(t, "/douyin/nothing-here/", nil).expect(t, 404, 40001)
 	get(t, "/douyin/user/register/", nil).expect(t, 405, 40002)
 	get(t, "/healthz", nil).expect(t, 200, 0)
 }
 
 func TestDomainServicesRefuseCallersOtherThanTheirSidecar(t *testing.T) {
+	sameOnEverySet(t)
 	userPort := stackCf.PortsOf(0).App
 	req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:"+strconv.Itoa(userPort)+"/accounts/login",
 		strings.NewReader(`{"username":"x","password":"yyyyyy"}`))
@@ -278,6 +290,7 @@ func TestDomainServicesRefuseCallersOtherThanTheirSidecar(t *testing.T) {
 }
 
 func TestOversizedFormIsRejected(t *testing.T) {
+	sameOnEverySet(t)
 	big := url.Values{"username": {strings.Repeat("a", 2<<20)}, "password": {"secret123"}}
 	postForm(t, "/douyin/user/register/", big).expect(t, 413, 40003)
 }
