@@ -11,7 +11,7 @@ DAPRD := $(BIN)/daprd-$(DAPR_VERSION)
 # bindings.aws.s3 against a Kafka-protocol broker and an S3 server that the stack runs itself).
 INFRA ?= local
 # The kafka-s3 set's servers, built from the pinned modules of tools/infra (not for local).
-INFRA_BINS := $(if $(filter kafka-s3,$(INFRA)),$(BIN)/kafkaserver $(BIN)/versitygw $(BIN)/s3bucket)
+INFRA_BINS := $(if $(filter kafka-s3,$(INFRA)),$(BIN)/kafkaserver $(BIN)/kafkalag $(BIN)/versitygw $(BIN)/s3bucket)
 
 .PHONY: run stop replay-dead-letters test unit e2e fuzz bench deps daprd build infra vet clean
 
@@ -84,6 +84,10 @@ infra: $(INFRA_BINS)
 $(BIN)/kafkaserver: tools/infra/go.mod tools/infra/go.sum tools/infra/cmd/kafkaserver/main.go
 	@mkdir -p $(BIN)
 	cd tools/infra && go build -trimpath -o $@.tmp ./cmd/kafkaserver && mv $@.tmp $@
+
+$(BIN)/kafkalag: tools/infra/go.mod tools/infra/go.sum tools/infra/cmd/kafkalag/main.go
+	@mkdir -p $(BIN)
+	cd tools/infra && go build -trimpath -o $@.tmp ./cmd/kafkalag && mv $@.tmp $@
 
 $(BIN)/s3bucket: tools/infra/go.mod tools/infra/go.sum tools/infra/cmd/s3bucket/main.go
 	@mkdir -p $(BIN)

@@ -159,7 +159,7 @@ func (h *harness) addVideos(ctx context.Context, db *sql.DB, authors []int64, n 
 	if err := db.QueryRowContext(ctx, `SELECT play_key, cover_key FROM publish.videos WHERE title = 'the real one'`).Scan(&playKey, &coverKey); err != nil {
 		return nil, err
 	}
-	media := h.stack.MediaDir()
+	media := h.stack.StoredMediaDir()
 	for i := range n {
 		for _, key := range []string{playKey, coverKey} {
 			if err := os.Link(filepath.Join(media, key), filepath.Join(media, fmt.Sprintf("%s%d-%s", prefix, i, key))); err != nil {

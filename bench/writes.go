@@ -18,6 +18,8 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/doutok/doutok/tools/devstack"
 )
 
 const (
@@ -138,9 +140,18 @@ func luaStrings(xs []string) string {
 	return "{" + strings.Join(quoted, ",") + "}"
 }
 
-// streamBacklog reads how many events of a topic the consumer group has not finished:
-// not yet delivered (lag) plus delivered but unacknowledged (pending).
+// streamBacklog reads how many events of a topic the consumer group has not finished. On Redis
+// Streams: not yet delivered (lag) plus delivered but unacknowledged (pending); on Kafka (the
+// kafka-s3 set): not yet committed, asked with kafkalag.
 func (h *harness) streamBacklog(topic, group string) (int64, error) {
+	if h.cfg.Infra == devstack.InfraKafkaS3 {
+		out, err := exec.Command(filepath.Join(h.cfg.BinDir, "kafkalag"), "-brokers", "127.0.0.1:"+strconv.Itoa(h.cfg.KafkaPort),
+			"-group", group, "-topic", topic).CombinedOutput()
+		if err != nil {
+			return 0, fmt.Errorf("kafkalag: %v: %s", err, out)
+		}
+		return strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
+	}
 	out, err := exec.Command("redis-cli", "-p", strconv.Itoa(h.cfg.RedisPort), "--raw", "XINFO", "GROUPS", topic).Output()
 	if err != nil {
 		return 0, err

@@ -173,7 +173,7 @@ func (p *publisher) serve(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer p.release(got)
-	_, err = p.publish.Upload(r.Context(), got.viewer, got.title, got.size, got.video)
+	_, err = p.publish.Upload(r.Context(), got.viewer, got.title, got.video)
 	return err
 }
 

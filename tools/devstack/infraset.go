@@ -167,6 +167,17 @@ func (s *Stack) startS3(ctx context.Context) error {
 
 func (s *Stack) s3Endpoint() string { return "http://127.0.0.1:" + strconv.Itoa(s.cfg.S3Port) }
 
+// StoredMediaDir is the folder where the stack's media objects are files: the local binding's
+// folder, or on the kafka-s3 set the bucket's folder in the S3 server's posix backend (which keeps
+// an object's type and ETag in the file's extended attributes, so a hard link is the same object
+// under another key).
+func (s *Stack) StoredMediaDir() string {
+	if s.cfg.infraSet() == InfraKafkaS3 {
+		return filepath.Join(s.s3Dir(), S3Bucket)
+	}
+	return s.MediaDir()
+}
+
 // MediaBaseURL is where play_url and cover_url point: the gateway's /media route on the local
 // set, the public-read bucket on the kafka-s3 set.
 func (s *Stack) MediaBaseURL() string {
