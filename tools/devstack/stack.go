@@ -27,8 +27,9 @@ import (
 // Service describes one app of the stack.
 type Service struct {
 	Name string
-	// Public services listen on the public port and get no app port for their sidecar; the
-	// others listen on loopback and take calls only from their sidecar.
+	// Public services listen on the public port, which is also their sidecar's app port (the
+	// path of a Dapr ingress); the others listen on loopback and take calls only from their
+	// sidecar.
 	Public bool
 	// DeadLetters: the service keeps the dead letters of its topic and replays them on request
 	// (services/internal/delayed).
@@ -296,7 +297,12 @@ func (s *Stack) startSidecar(in instance) error {
 		"--max-body-size", "128Mi",
 		"--log-level", s.daprdLogLevel(),
 	}
-	if !svc.Public {
+	if svc.Public {
+		// The gateway's sidecar forwards invocations of "api" to the public port, as a Dapr
+		// ingress does on a cluster: /v1.0/invoke/api/method/douyin/... on this sidecar is the
+		// whole mobile API. No health check: the gateway takes no events.
+		args = append(args, "--app-port", strconv.Itoa(s.cfg.PublicPort), "--app-protocol", "http")
+	} else {
 		// With health checks, a sidecar whose app is down stops taking events off the broker
 		// instead of burning their retries; they wait in the stream until the app is back.
 		args = append(args, "--app-port", strconv.Itoa(p.App), "--app-protocol", "http",
