@@ -13,10 +13,18 @@ INFRA ?= local
 # The kafka-s3 set's servers, built from the pinned modules of tools/infra (not for local).
 INFRA_BINS := $(if $(filter kafka-s3,$(INFRA)),$(BIN)/kafkaserver $(BIN)/kafkalag $(BIN)/versitygw $(BIN)/s3bucket)
 
-.PHONY: run stop replay-dead-letters test unit e2e fuzz bench deps daprd build infra vet clean
+.PHONY: run run-deps dapr-runtime stop replay-dead-letters test unit e2e fuzz bench deps daprd build infra vet clean
 
 run: deps daprd build infra ## Run the whole system on http://localhost:8080 (Ctrl-C stops it); INFRA=kafka-s3 for Kafka and S3
 	DAPRD=$(DAPRD) DOUTOK_INFRA=$(INFRA) $(BIN)/devstack run
+
+run-deps: deps daprd build infra dapr-runtime ## PostgreSQL and Redis only, for a stock `dapr run -f .` (dapr.yaml) to start the apps
+	DAPRD=$(DAPRD) DOUTOK_INFRA=$(INFRA) $(BIN)/devstack deps
+
+# dapr.yaml's runtimePath: the Dapr CLI looks for <runtimePath>/.dapr/bin/daprd.
+dapr-runtime: daprd
+	@mkdir -p .cache/dapr-runtime/.dapr/bin
+	@ln -sf $(DAPRD) .cache/dapr-runtime/.dapr/bin/daprd
 
 stop: ## Stop a running `make run`
 	@if [ -x $(BIN)/devstack ]; then $(BIN)/devstack stop; else echo "nothing running"; fi

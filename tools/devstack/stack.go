@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -48,6 +49,13 @@ var Services = []Service{
 	{Name: "api", Public: true},
 }
 
+// The ports of `make run` (cmd/devstack), unless DOUTOK_PORT and DOUTOK_PORT_BASE move them;
+// dapr.yaml names the same.
+const (
+	DefaultPublicPort = 8080
+	DefaultPortBase   = 18000
+)
+
 // Config places a stack.
 type Config struct {
 	Root         string // repository root: components/ and dapr/ are read from here
@@ -69,6 +77,10 @@ type Config struct {
 	// "<name>-2" and "<name>-2-dapr") with the same app id on ports after the last service's:
 	// replicas as Kubernetes would run them, for tests.
 	SecondInstances []string
+	// DependenciesOnly starts only what the apps depend on (PostgreSQL, Redis, the component
+	// set's servers) and prepares the Dapr resources, for a stock `dapr run -f .` to start the
+	// apps and sidecars (dapr.yaml); SidecarEnv says what that run's environment needs.
+	DependenciesOnly bool
 }
 
 // Ports of one service, derived from PortBase and its position in Services.
@@ -173,6 +185,9 @@ func (s *Stack) bringUp(ctx context.Context) error {
 		return err
 	}
 	s.daprEnv = daprEnv
+	if s.cfg.DependenciesOnly {
+		return nil
+	}
 	for _, in := range s.cfg.instances() {
 		if err := s.startService(in); err != nil {
 			return err
@@ -278,6 +293,25 @@ func (s *Stack) startApp(in instance) error {
 }
 
 func (s *Stack) startSidecar(in instance) error {
+	cmd := exec.Command(s.cfg.Daprd, s.sidecarArgs(in)...)
+	cmd.Dir = s.cfg.DataDir
+	// DAPR_HOST_IP: the name resolver records this address; loopback keeps invocation on the
+	// machine.
+	cmd.Env = envWith(s.SidecarEnv())
+	return s.start(in.name+"-dapr", cmd, syscall.SIGTERM)
+}
+
+// SidecarEnv is the environment every sidecar gets (and the apps' tokens): what the components
+// read with envRef, the name resolver's file and address, and the two API tokens.
+func (s *Stack) SidecarEnv() map[string]string {
+	env := maps.Clone(s.daprEnv)
+	env["APP_API_TOKEN"], env["DAPR_API_TOKEN"], env["DAPR_HOST_IP"] = s.appToken, s.apiToken, "127.0.0.1"
+	return env
+}
+
+// sidecarArgs are the daprd flags of an instance's sidecar. dapr.yaml, the run file of a stock
+// Dapr CLI, says the same for `make run`'s ports (TestRunFileMatchesTheOrchestrator).
+func (s *Stack) sidecarArgs(in instance) []string {
 	svc := in.Service
 	p := s.cfg.PortsOf(in.slot)
 	args := []string{
@@ -312,19 +346,7 @@ func (s *Stack) startSidecar(in instance) error {
 			// 500 ms without the app being down.
 			"--app-health-probe-timeout", "1500")
 	}
-	cmd := exec.Command(s.cfg.Daprd, args...)
-	cmd.Dir = s.cfg.DataDir
-	env := map[string]string{
-		"APP_API_TOKEN":  s.appToken,
-		"DAPR_API_TOKEN": s.apiToken,
-		// The name resolver records this address; loopback keeps invocation on the machine.
-		"DAPR_HOST_IP": "127.0.0.1",
-	}
-	for k, v := range s.daprEnv {
-		env[k] = v
-	}
-	cmd.Env = envWith(env)
-	return s.start(in.name+"-dapr", cmd, syscall.SIGTERM)
+	return args
 }
 
 // waitHealthy waits until every sidecar answers its health check and the gateway is ready (it

@@ -3,6 +3,8 @@
 //	devstack run    start everything, print the URL, stream logs; Ctrl-C stops it all
 //	devstack stop   stop a running `devstack run` started from this checkout
 //	devstack replay-dead-letters   publish the dead letters the services kept again
+//	devstack deps   start only PostgreSQL, Redis (and the component set's servers), print the
+//	                environment a stock `dapr run -f .` needs (dapr.yaml); Ctrl-C stops them
 //
 // Settings come from the environment; see the README's configuration table.
 package main
@@ -12,9 +14,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -24,13 +28,13 @@ import (
 )
 
 func main() {
-	commands := map[string]func() error{"run": run, "stop": stop, "replay-dead-letters": replayDeadLetters}
+	commands := map[string]func() error{"run": run, "stop": stop, "replay-dead-letters": replayDeadLetters, "deps": deps}
 	var command func() error
 	if len(os.Args) == 2 {
 		command = commands[os.Args[1]]
 	}
 	if command == nil {
-		fmt.Fprintln(os.Stderr, "usage: devstack run|stop|replay-dead-letters")
+		fmt.Fprintln(os.Stderr, "usage: devstack run|stop|replay-dead-letters|deps")
 		os.Exit(2)
 	}
 	if err := command(); err != nil {
@@ -56,8 +60,8 @@ func config() (devstack.Config, error) {
 		DataDir:      dataDir,
 		BinDir:       envOr("DOUTOK_BIN_DIR", filepath.Join(root, ".cache", "bin")),
 		Daprd:        os.Getenv("DAPRD"),
-		PublicPort:   port("DOUTOK_PORT", 8080),
-		PortBase:     port("DOUTOK_PORT_BASE", 18000),
+		PublicPort:   port("DOUTOK_PORT", devstack.DefaultPublicPort),
+		PortBase:     port("DOUTOK_PORT_BASE", devstack.DefaultPortBase),
 		PostgresPort: port("DOUTOK_PG_PORT", 15432),
 		RedisPort:    port("DOUTOK_REDIS_PORT", 16379),
 		Infra:        os.Getenv("DOUTOK_INFRA"),
@@ -112,6 +116,41 @@ func run() error {
 		fmt.Println("\n  stopping…")
 	case err = <-stack.Exited():
 		fmt.Fprintln(os.Stderr, "\n  devstack:", err, "- stopping everything")
+	}
+	stack.Stop()
+	return err
+}
+
+// deps starts what the apps depend on and prints the environment of a `dapr run -f .`, which
+// starts the apps and their sidecars from dapr.yaml.
+func deps() error {
+	cfg, err := config()
+	if err != nil {
+		return err
+	}
+	cfg.DependenciesOnly = true
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	stack, err := devstack.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	// The tokens are secrets: written to a file only its owner reads, never printed.
+	env := stack.SidecarEnv()
+	var lines strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		fmt.Fprintf(&lines, "%s=%s\n", k, env[k])
+	}
+	envFile := filepath.Join(cfg.DataDir, "dapr-run.env")
+	if err := os.WriteFile(envFile, []byte(lines.String()), 0o600); err != nil {
+		stack.Stop()
+		return err
+	}
+	fmt.Printf("\n  PostgreSQL and Redis are up. In another shell, at the repository's root:\n\n"+
+		"  set -a; . %s; set +a\n  dapr run -f .\n\n  (Ctrl-C here stops PostgreSQL and Redis.)\n", envFile)
+	select {
+	case <-ctx.Done():
+	case err = <-stack.Exited():
 	}
 	stack.Stop()
 	return err

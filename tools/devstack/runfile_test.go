@@ -1,0 +1,175 @@
+package devstack
+
+import (
+	"bytes"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// runFile is the part of a Dapr CLI multi-app run file that dapr.yaml uses; decoding is strict,
+// so a field this test does not compare is an error rather than silently ignored.
+type runFile struct {
+	Version int        `yaml:"version"`
+	Common  runFileApp `yaml:"common"`
+	Apps    []runFileApp
+}
+
+type runFileApp struct {
+	AppID                  string            `yaml:"appID"`
+	AppDirPath             string            `yaml:"appDirPath"`
+	AppPort                int               `yaml:"appPort"`
+	DaprHTTPPort           int               `yaml:"daprHTTPPort"`
+	DaprGRPCPort           int               `yaml:"daprGRPCPort"`
+	DaprInternalGRPCPort   int               `yaml:"daprInternalGRPCPort"`
+	MetricsPort            int               `yaml:"metricsPort"`
+	EnableAppHealthCheck   bool              `yaml:"enableAppHealthCheck"`
+	AppHealthCheckPath     string            `yaml:"appHealthCheckPath"`
+	AppHealthProbeInterval int               `yaml:"appHealthProbeInterval"`
+	AppHealthThreshold     int               `yaml:"appHealthThreshold"`
+	AppHealthProbeTimeout  int               `yaml:"appHealthProbeTimeout"`
+	Command                []string          `yaml:"command"`
+	Env                    map[string]string `yaml:"env"`
+	ResourcesPaths         []string          `yaml:"resourcesPaths"`
+	ConfigFilePath         string            `yaml:"configFilePath"`
+	RuntimePath            string            `yaml:"runtimePath"`
+	APIListenAddresses     string            `yaml:"apiListenAddresses"`
+	AppProtocol            string            `yaml:"appProtocol"`
+	MaxBodySize            string            `yaml:"maxBodySize"`
+	LogLevel               string            `yaml:"logLevel"`
+}
+
+// daprdArgs are the flags the Dapr CLI gives daprd for an app of the run file (its common part
+// filled in), with paths made absolute against root.
+func (a runFileApp) daprdArgs(common runFileApp, root string) map[string][]string {
+	abs := func(p string) string { return filepath.Join(root, p) }
+	flags := map[string][]string{}
+	add := func(name, value string) {
+		if value != "" && value != "0" && value != "false" {
+			flags[name] = append(flags[name], value)
+		}
+	}
+	add("--app-id", a.AppID)
+	add("--dapr-http-port", strconv.Itoa(a.DaprHTTPPort))
+	add("--dapr-grpc-port", strconv.Itoa(a.DaprGRPCPort))
+	add("--dapr-internal-grpc-port", strconv.Itoa(a.DaprInternalGRPCPort))
+	add("--metrics-port", strconv.Itoa(a.MetricsPort))
+	add("--app-port", strconv.Itoa(a.AppPort))
+	add("--dapr-listen-addresses", common.APIListenAddresses)
+	for _, p := range common.ResourcesPaths {
+		add("--resources-path", abs(p))
+	}
+	add("--config", abs(common.ConfigFilePath))
+	add("--max-body-size", common.MaxBodySize)
+	add("--log-level", common.LogLevel)
+	if a.AppPort != 0 {
+		add("--app-protocol", common.AppProtocol)
+	}
+	if a.EnableAppHealthCheck {
+		flags["--enable-app-health-check"] = []string{""}
+	}
+	add("--app-health-check-path", a.AppHealthCheckPath)
+	add("--app-health-probe-interval", strconv.Itoa(a.AppHealthProbeInterval))
+	add("--app-health-threshold", strconv.Itoa(a.AppHealthThreshold))
+	add("--app-health-probe-timeout", strconv.Itoa(a.AppHealthProbeTimeout))
+	return flags
+}
+
+// flagsOf reads daprd's arguments as flag → values ("" for a flag without a value).
+func flagsOf(args []string) map[string][]string {
+	flags := map[string][]string{}
+	for i := 0; i < len(args); i++ {
+		if i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
+			flags[args[i]] = append(flags[args[i]], args[i+1])
+			i++
+			continue
+		}
+		flags[args[i]] = []string{""}
+	}
+	return flags
+}
+
+// noRunFileField are the orchestrator's daprd flags a run file cannot express (dapr.yaml says
+// so): daprd's default mode, and two listen addresses the CLI leaves at their default.
+var noRunFileField = []string{"--mode", "--dapr-internal-grpc-listen-address", "--metrics-listen-address"}
+
+// dapr.yaml starts every service of the orchestrator, on `make run`'s ports, with the same daprd
+// flags, resources and app environment: a service or a sidecar flag added to devstack alone fails
+// here.
+func TestRunFileMatchesTheOrchestrator(t *testing.T) {
+	// The orchestrator's defaults, not this shell's overrides.
+	for _, name := range append([]string{"DAPRD_LOG_LEVEL"}, slices.Collect(maps.Keys(localRateLimits))...) {
+		t.Setenv(name, "")
+	}
+	root := repoRoot(t)
+	raw, err := os.ReadFile(filepath.Join(root, "dapr.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rf runFile
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&rf); err != nil {
+		t.Fatalf("dapr.yaml: %v", err)
+	}
+	if rf.Version != 1 {
+		t.Fatalf("dapr.yaml version %d", rf.Version)
+	}
+	s := &Stack{cfg: Config{Root: root, DataDir: filepath.Join(root, ".data", "run"), BinDir: filepath.Join(root, ".cache", "bin"),
+		PublicPort: DefaultPublicPort, PortBase: DefaultPortBase, PostgresPort: 15432, RedisPort: 16379,
+		Env: map[string]string{"LOG_FORMAT": "console"}}}
+	var ids []string
+	for _, app := range rf.Apps {
+		ids = append(ids, app.AppID)
+	}
+	var names []string
+	for _, svc := range Services {
+		names = append(names, svc.Name)
+	}
+	if !slices.Equal(ids, names) {
+		t.Fatalf("dapr.yaml starts %v; the orchestrator starts %v (in this order)", ids, names)
+	}
+	// `make run-deps` links the pinned daprd where the CLI looks for it.
+	if rf.Common.RuntimePath != "./.cache/dapr-runtime" {
+		t.Errorf("runtimePath %q; the Makefile's dapr-runtime target fills ./.cache/dapr-runtime", rf.Common.RuntimePath)
+	}
+	for i, in := range s.cfg.instances()[:len(Services)] {
+		app := rf.Apps[i]
+		want := flagsOf(s.sidecarArgs(in))
+		for _, f := range noRunFileField {
+			delete(want, f)
+		}
+		if got := app.daprdArgs(rf.Common, root); !maps.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("%s: dapr.yaml gives daprd\n  %v\nthe orchestrator\n  %v", in.Name, got, want)
+		}
+		if want := []string{filepath.Join(".cache", "bin", in.Name)}; !slices.Equal(app.Command, want) || app.AppDirPath != "." {
+			t.Errorf("%s: command %v in %q, want %v in \".\"", in.Name, app.Command, app.AppDirPath, want)
+		}
+		// The app's environment: the CLI sets the ports from the run file, the tokens come from
+		// the shell (make run-deps writes them), paths are relative to the repository's root.
+		wantEnv := s.serviceEnv(in.slot, in.Service)
+		delete(wantEnv, "APP_API_TOKEN")
+		delete(wantEnv, "DAPR_API_TOKEN")
+		gotEnv := maps.Clone(rf.Common.Env)
+		maps.Copy(gotEnv, app.Env)
+		gotEnv["DAPR_HTTP_PORT"], gotEnv["DAPR_GRPC_PORT"] = strconv.Itoa(app.DaprHTTPPort), strconv.Itoa(app.DaprGRPCPort)
+		gotEnv["APP_PORT"] = strconv.Itoa(app.AppPort)
+		if in.Public {
+			// The gateway listens on PUBLIC_ADDR; APP_PORT is its sidecar's app port there.
+			delete(wantEnv, "APP_PORT")
+			delete(gotEnv, "APP_PORT")
+		}
+		if dir, ok := gotEnv["MEDIA_DIR"]; ok {
+			gotEnv["MEDIA_DIR"] = filepath.Join(root, dir)
+		}
+		if !maps.Equal(gotEnv, wantEnv) {
+			t.Errorf("%s: dapr.yaml gives the app\n  %v\nthe orchestrator\n  %v", in.Name, gotEnv, wantEnv)
+		}
+	}
+}
