@@ -61,7 +61,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dataDir)
+	keepData := false // a stack that failed to start leaves its data and log for a look
+	defer func() {
+		if !keepData {
+			os.RemoveAll(dataDir)
+		}
+	}()
 	logPath := filepath.Join(dataDir, "stack.log")
 	if keep := os.Getenv("BENCH_LOG"); keep != "" {
 		logPath = keep // kept after the run
@@ -90,7 +95,8 @@ func run() error {
 	ctx := context.Background()
 	stack, err := devstack.Start(ctx, cfg)
 	if err != nil {
-		return err
+		keepData = true
+		return fmt.Errorf("%w (the stack's log is kept: %s)", err, logPath)
 	}
 	defer stack.Stop()
 	watchStack(stack.Exited())

@@ -369,10 +369,41 @@ func (s *Stack) waitHealthy(ctx context.Context, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for _, url := range checks {
 		if err := waitFor(ctx, time.Until(deadline), url, func() error { return healthy(url) }); err != nil {
+			if strings.HasSuffix(url, "/readyz") {
+				return fmt.Errorf("%w; %s", err, s.unreadyServices())
+			}
 			return err
 		}
 	}
 	return nil
+}
+
+// unreadyServices says which services the gateway is still waiting for, asking each one's
+// readiness route through the gateway's sidecar as the gateway does.
+func (s *Stack) unreadyServices() string {
+	sidecar, token := s.SidecarHTTP("api")
+	var unready []string
+	for _, svc := range Services {
+		if svc.Public {
+			continue
+		}
+		req, _ := http.NewRequest(http.MethodGet, sidecar+"/v1.0/invoke/"+svc.Name+"/method/readyz", nil)
+		req.Header.Set("dapr-api-token", token)
+		resp, err := healthClient.Do(req)
+		if err != nil {
+			unready = append(unready, svc.Name+": "+err.Error())
+			continue
+		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			unready = append(unready, fmt.Sprintf("%s: HTTP %d %s", svc.Name, resp.StatusCode, body))
+		}
+	}
+	if len(unready) == 0 {
+		return "every service answers its readiness through the gateway's sidecar now"
+	}
+	return "not ready through the gateway's sidecar: " + strings.Join(unready, "; ")
 }
 
 var healthClient = &http.Client{Timeout: 2 * time.Second}
