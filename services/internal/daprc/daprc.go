@@ -16,6 +16,8 @@ import (
 	"time"
 
 	dapr "github.com/dapr/go-sdk/client"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/envelope"
@@ -63,7 +65,7 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	if err := c.waitOutbound(ctx); err != nil {
 		return nil, err
 	}
-	sdk, err := dapr.NewClientWithAddressContext(ctx, "127.0.0.1:"+cfg.GRPCPort)
+	sdk, err := dapr.NewClientWithAddressContext(ctx, "127.0.0.1:"+cfg.GRPCPort, grpc.WithChainUnaryInterceptor(traceGRPC))
 	if err != nil {
 		return nil, fmt.Errorf("connect to sidecar gRPC: %w", err)
 	}
@@ -165,6 +167,19 @@ func (c *Client) authorize(ctx context.Context, req *http.Request) {
 	if id := logging.RequestID(ctx); id != "" {
 		req.Header.Set(logging.RequestIDHeader, id)
 	}
+	if tp := logging.Traceparent(ctx); tp != "" {
+		req.Header.Set(logging.TraceparentHeader, tp)
+	}
+}
+
+// traceGRPC passes the request's trace context to the sidecar on every gRPC call (state,
+// pub/sub, bindings): daprd reads traceparent metadata, so an event published while serving a
+// request belongs to that request's trace.
+func traceGRPC(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	if tp := logging.Traceparent(ctx); tp != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, logging.TraceparentHeader, tp)
+	}
+	return invoker(ctx, method, req, reply, cc, opts...)
 }
 
 // InChunks calls fn with consecutive parts of ids of at most max each (none for no ids): batch

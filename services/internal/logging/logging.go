@@ -1,13 +1,17 @@
-// Package logging sets up zap and carries a request-scoped logger (with the request id) through
-// the context, so every line of one request can be found together.
+// Package logging sets up zap and carries a request-scoped logger (with the request id and the
+// trace id) and the request's trace context through the context, so every line of one request
+// can be found together, across services.
 package logging
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"os"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,6 +23,34 @@ import (
 
 // RequestIDHeader carries the request id from the gateway to every service a request touches.
 const RequestIDHeader = "X-Request-Id"
+
+// TraceparentHeader is W3C trace context: the sidecars continue the trace it names on every
+// invocation and event, and every log line of a request carries its trace id.
+const TraceparentHeader = "traceparent"
+
+// A traceparent of version 00 with a trace id and a parent id that are not all zeros.
+var validTraceparent = regexp.MustCompile(`^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$`)
+
+// traceOf returns the trace context of a request: its traceparent when well-formed, else a new
+// trace (sampled), and the trace id.
+func traceOf(r *http.Request) (traceparent, traceID string) {
+	tp := r.Header.Get(TraceparentHeader)
+	if m := validTraceparent.FindStringSubmatch(tp); m != nil && strings.Trim(m[1], "0") != "" && strings.Trim(m[2], "0") != "" {
+		return tp, m[1]
+	}
+	var ids [24]byte
+	_, _ = rand.Read(ids[:])
+	traceID = hex.EncodeToString(ids[:16])
+	return "00-" + traceID + "-" + hex.EncodeToString(ids[16:]) + "-01", traceID
+}
+
+type traceparentKey struct{}
+
+// Traceparent returns the trace context of ctx's request, or "".
+func Traceparent(ctx context.Context) string {
+	tp, _ := ctx.Value(traceparentKey{}).(string)
+	return tp
+}
 
 type ctxKey struct{}
 
@@ -69,8 +101,9 @@ type requestIDKey struct{}
 // A request id from outside is accepted only if it is short and plain, so it cannot forge log lines.
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
-// Middleware gives each request an id (kept from X-Request-Id when it looks sane), a logger carrying
-// it, and one access-log line with path, status and latency. It never logs bodies, query strings or
+// Middleware gives each request an id (kept from X-Request-Id when it looks sane), a trace context
+// (kept from traceparent when well-formed, else a new trace), a logger carrying both ids, and one
+// access-log line with path, status and latency. It never logs bodies, query strings or
 // headers, which carry passwords and tokens.
 func Middleware(base *zap.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
@@ -80,8 +113,10 @@ func Middleware(base *zap.Logger) func(http.Handler) http.Handler {
 			if !validRequestID.MatchString(id) {
 				id = uuid.NewString()
 			}
-			log := base.With(zap.String("request_id", id))
+			traceparent, traceID := traceOf(r)
+			log := base.With(zap.String("request_id", id), zap.String("trace_id", traceID))
 			ctx := context.WithValue(WithLogger(r.Context(), log), requestIDKey{}, id)
+			ctx = context.WithValue(ctx, traceparentKey{}, traceparent)
 			w.Header().Set(RequestIDHeader, id)
 			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 			defer func() {
