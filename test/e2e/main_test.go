@@ -29,6 +29,8 @@ var (
 	stack   *devstack.Stack
 	stackCf devstack.Config
 	baseURL string
+	// spans keeps the spans of the traces the tests watch.
+	spans *spanSink
 )
 
 func TestMain(m *testing.M) {
@@ -60,6 +62,12 @@ func runMain(m *testing.M) int {
 	}
 	defer logFile.Close()
 
+	sink, sinkURL, err := startSpanSink("127.0.0.1:" + strconv.Itoa(envPort("E2E_ZIPKIN_PORT", 28990)))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: the span sink:", err)
+		return 1
+	}
+	spans = sink
 	stackCf = devstack.Config{
 		Root:         root,
 		DataDir:      dataDir,
@@ -74,6 +82,8 @@ func runMain(m *testing.M) int {
 		KafkaPort: envPort("E2E_KAFKA_PORT", 26092),
 		S3Port:    envPort("E2E_S3_PORT", 26900),
 		Logs:      logFile,
+		// The sidecars export their spans to the test's own Zipkin endpoint (trace_test.go).
+		TraceZipkinURL: sinkURL,
 		// Short client deadlines, so the slow-client tests need not wait out the defaults; room for
 		// the feed test's six uploads at once by one user. Writes per user: room for the 501 likes
 		// of one user in a row (TestListsLongerThanOneBatch) and the bursts of 50 a second per user,

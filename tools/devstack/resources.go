@@ -59,6 +59,8 @@ func (s *Stack) prepareDaprResources() (map[string]string, error) {
 		"SECRETS_FILE": secrets,
 		// Shared by every sidecar of the stack: they find each other in it.
 		"NAME_RESOLUTION_DB": nameResolutionDB,
+		// Where the sidecars export spans (dapr/config.yaml); empty: nowhere.
+		"TRACE_ZIPKIN_URL": s.cfg.TraceZipkinURL,
 	}
 	maps.Copy(vars, s.infraSetVars())
 	return vars, nil

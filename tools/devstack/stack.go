@@ -77,6 +77,9 @@ type Config struct {
 	// "<name>-2" and "<name>-2-dapr") with the same app id on ports after the last service's:
 	// replicas as Kubernetes would run them, for tests.
 	SecondInstances []string
+	// TraceZipkinURL is where the sidecars send their spans (a Zipkin v2 endpoint, which Jaeger
+	// also offers); empty sends them nowhere.
+	TraceZipkinURL string
 	// DependenciesOnly starts only what the apps depend on (PostgreSQL, Redis, the component
 	// set's servers) and prepares the Dapr resources, for a stock `dapr run -f .` to start the
 	// apps and sidecars (dapr.yaml); SidecarEnv says what that run's environment needs.

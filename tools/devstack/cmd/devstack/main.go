@@ -67,8 +67,10 @@ func config() (devstack.Config, error) {
 		Infra:        os.Getenv("DOUTOK_INFRA"),
 		KafkaPort:    port("DOUTOK_KAFKA_PORT", 19092),
 		S3Port:       port("DOUTOK_S3_PORT", 19900),
-		Logs:         os.Stdout,
-		Env:          map[string]string{"LOG_FORMAT": envOr("LOG_FORMAT", "console")},
+		// make jaeger's collector, say: http://127.0.0.1:9411/api/v2/spans
+		TraceZipkinURL: os.Getenv("DOUTOK_TRACE_ZIPKIN_URL"),
+		Logs:           os.Stdout,
+		Env:            map[string]string{"LOG_FORMAT": envOr("LOG_FORMAT", "console")},
 	}, nil
 }
 
