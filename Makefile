@@ -13,7 +13,7 @@ INFRA ?= local
 # The kafka-s3 set's servers, built from the pinned modules of tools/infra (not for local).
 INFRA_BINS := $(if $(filter kafka-s3,$(INFRA)),$(BIN)/kafkaserver $(BIN)/kafkalag $(BIN)/versitygw $(BIN)/s3bucket)
 
-.PHONY: run run-deps dapr-runtime stop replay-dead-letters test unit e2e fuzz bench deps daprd build infra vet clean
+.PHONY: run run-deps dapr-runtime jaeger stop replay-dead-letters test unit e2e fuzz bench deps daprd build infra vet clean
 
 run: deps daprd build infra ## Run the whole system on http://localhost:8080 (Ctrl-C stops it); INFRA=kafka-s3 for Kafka and S3
 	DAPRD=$(DAPRD) DOUTOK_INFRA=$(INFRA) $(BIN)/devstack run
@@ -25,6 +25,16 @@ run-deps: deps daprd build infra dapr-runtime ## PostgreSQL and Redis only, for 
 dapr-runtime: daprd
 	@mkdir -p .cache/dapr-runtime/.dapr/bin
 	@ln -sf $(DAPRD) .cache/dapr-runtime/.dapr/bin/daprd
+
+jaeger: $(BIN)/jaeger ## Jaeger on http://127.0.0.1:16686, taking spans from DOUTOK_TRACE_ZIPKIN_URL=http://127.0.0.1:9411/api/v2/spans make run
+	$(BIN)/jaeger --config tools/jaeger/config.yaml
+
+# Jaeger, pinned in tools/jaeger/go.mod (a module of its own, outside `make test`); the first
+# build downloads and compiles a large module graph (about 4 minutes here).
+$(BIN)/jaeger: tools/jaeger/go.mod tools/jaeger/go.sum
+	@echo "building Jaeger from its Go module (first time: a few minutes)…"
+	@mkdir -p $(BIN)
+	cd tools/jaeger && go build -trimpath -o $@.tmp github.com/jaegertracing/jaeger/cmd/jaeger && mv $@.tmp $@
 
 stop: ## Stop a running `make run`
 	@if [ -x $(BIN)/devstack ]; then $(BIN)/devstack stop; else echo "nothing running"; fi
