@@ -173,3 +173,31 @@ func TestRunFileMatchesTheOrchestrator(t *testing.T) {
 		}
 	}
 }
+
+// The images' build file has a final stage, named after it, for every service the orchestrator
+// runs (deploy/Dockerfile): a service added without one fails here.
+func TestDockerfileBuildsEveryService(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stages := map[string]string{} // stage name → the binary it copies
+	var current string
+	for _, line := range strings.Split(string(raw), "\n") {
+		fields := strings.Fields(line)
+		switch {
+		case len(fields) == 4 && fields[0] == "FROM" && strings.EqualFold(fields[2], "AS"):
+			current = fields[3]
+		case len(fields) == 4 && fields[0] == "COPY" && fields[1] == "--from=build" && fields[3] == "/app":
+			stages[current] = strings.TrimPrefix(fields[2], "/out/")
+		}
+	}
+	for _, svc := range Services {
+		if stages[svc.Name] != svc.Name {
+			t.Errorf("deploy/Dockerfile has no stage %q copying /out/%s (stages: %v)", svc.Name, svc.Name, stages)
+		}
+	}
+	if len(stages) != len(Services) {
+		t.Errorf("deploy/Dockerfile has %d service stages; the orchestrator runs %d services", len(stages), len(Services))
+	}
+}
