@@ -103,7 +103,7 @@ func run() error {
 	h := &harness{stack: stack, cfg: cfg, base: stack.PublicURL(), work: dataDir}
 
 	say("machine: %s\n", machine())
-	say("component set: %s\n", componentSet())
+	say("component set: %s\n", cfg.ComponentSet())
 	stages := []struct {
 		name string
 		run  func(context.Context) error
@@ -138,7 +138,7 @@ func run() error {
 		}
 	}
 	summarize()
-	if err := writeResultsFile(root, only != nil, started); err != nil {
+	if err := writeResultsFile(root, cfg.ComponentSet(), only != nil, started); err != nil {
 		return err
 	}
 	if len(failed) > 0 {
@@ -149,12 +149,12 @@ func run() error {
 
 // writeResultsFile writes the table to bench/RESULTS.md after a full run, or to BENCH_RESULTS:
 // a partial run does not replace the committed results unless asked to.
-func writeResultsFile(root string, partial bool, started time.Time) error {
+func writeResultsFile(root, set string, partial bool, started time.Time) error {
 	results := os.Getenv("BENCH_RESULTS")
 	if results == "" && !partial {
 		// One file per component set: bench/RESULTS.md for the local set, RESULTS-<set>.md else.
 		name := "RESULTS.md"
-		if set := componentSet(); set != devstack.InfraLocal {
+		if set != devstack.InfraLocal {
 			name = "RESULTS-" + set + ".md"
 		}
 		results = filepath.Join(root, "bench", name)
@@ -163,7 +163,7 @@ func writeResultsFile(root string, partial bool, started time.Time) error {
 		return nil
 	}
 	command := "make bench"
-	if set := componentSet(); set != devstack.InfraLocal {
+	if set != devstack.InfraLocal {
 		command = "make bench INFRA=" + set
 	}
 	if stages := os.Getenv("BENCH_STAGES"); stages != "" {
@@ -174,14 +174,6 @@ func writeResultsFile(root string, partial bool, started time.Time) error {
 	}
 	fmt.Printf("\nresults written to %s\n", results)
 	return nil
-}
-
-// componentSet is the set the bench runs on (DOUTOK_INFRA, the local set when unset).
-func componentSet() string {
-	if set := os.Getenv("DOUTOK_INFRA"); set != "" {
-		return set
-	}
-	return devstack.InfraLocal
 }
 
 // port reads a port from the environment, or returns def.

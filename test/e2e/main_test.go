@@ -104,10 +104,7 @@ func runMain(m *testing.M) int {
 		printTail(logPath, 60)
 		return 1
 	}
-	set := stackCf.Infra
-	if set == "" {
-		set = devstack.InfraLocal
-	}
+	set := stackCf.ComponentSet()
 	fmt.Printf("e2e: stack (%s components) up in %s\n", set, time.Since(started).Round(time.Millisecond))
 	baseURL = stack.PublicURL()
 	firstUpload = uploadAtOnce(ctx, dataDir)
@@ -182,7 +179,7 @@ func printTail(path string, n int) {
 // runs the suite on each set, within its time.
 func sameOnEverySet(t *testing.T) {
 	t.Helper()
-	if stackCf.Infra != "" && stackCf.Infra != devstack.InfraLocal {
+	if stackCf.ComponentSet() != devstack.InfraLocal {
 		t.Skipf("the same on every component set; covered by the local set's run")
 	}
 }
@@ -190,5 +187,5 @@ func sameOnEverySet(t *testing.T) {
 // onKafkaS3 tells whether the stack runs the kafka-s3 component set: events on Kafka, media in
 // the S3 bucket, served by the bucket rather than the gateway's /media/ route.
 func onKafkaS3() bool {
-	return stackCf.Infra == devstack.InfraKafkaS3
+	return stackCf.ComponentSet() == devstack.InfraKafkaS3
 }

@@ -27,8 +27,8 @@ const (
 // S3Bucket is the media bucket of the kafka-s3 set.
 const S3Bucket = "doutok-media"
 
-// infraSet returns the stack's component set, InfraLocal when none is named.
-func (c Config) infraSet() string {
+// ComponentSet returns the stack's component set, InfraLocal when none is named.
+func (c Config) ComponentSet() string {
 	if c.Infra == "" {
 		return InfraLocal
 	}
@@ -37,7 +37,7 @@ func (c Config) infraSet() string {
 
 // checkInfraSet fails on an unknown set and on a set whose servers are not built.
 func (s *Stack) checkInfraSet() error {
-	switch s.cfg.infraSet() {
+	switch s.cfg.ComponentSet() {
 	case InfraLocal:
 		return nil
 	case InfraKafkaS3:
@@ -56,7 +56,7 @@ func (s *Stack) checkInfraSet() error {
 
 // infraSetPorts are the ports the set's own servers take.
 func (s *Stack) infraSetPorts() map[int]string {
-	if s.cfg.infraSet() != InfraKafkaS3 {
+	if s.cfg.ComponentSet() != InfraKafkaS3 {
 		return nil
 	}
 	return map[int]string{s.cfg.KafkaPort: "Kafka broker", s.cfg.S3Port: "S3 server"}
@@ -78,7 +78,7 @@ func (s *Stack) s3BucketBin() string    { return filepath.Join(s.cfg.BinDir, "s3
 // startInfraSet starts the set's own servers (none for the local set) and waits until they
 // take connections; the sidecars start after them.
 func (s *Stack) startInfraSet(ctx context.Context) error {
-	if s.cfg.infraSet() != InfraKafkaS3 {
+	if s.cfg.ComponentSet() != InfraKafkaS3 {
 		return nil
 	}
 	if err := s.startKafka(ctx); err != nil {
@@ -89,7 +89,7 @@ func (s *Stack) startInfraSet(ctx context.Context) error {
 
 // restartInfraSet restarts one of the set's servers after Kill; ok is false for another name.
 func (s *Stack) restartInfraSet(ctx context.Context, name string) (ok bool, err error) {
-	if s.cfg.infraSet() != InfraKafkaS3 {
+	if s.cfg.ComponentSet() != InfraKafkaS3 {
 		return false, nil
 	}
 	switch name {
@@ -172,7 +172,7 @@ func (s *Stack) s3Endpoint() string { return "http://127.0.0.1:" + strconv.Itoa(
 // an object's type and ETag in the file's extended attributes, so a hard link is the same object
 // under another key).
 func (s *Stack) StoredMediaDir() string {
-	if s.cfg.infraSet() == InfraKafkaS3 {
+	if s.cfg.ComponentSet() == InfraKafkaS3 {
 		return filepath.Join(s.s3Dir(), S3Bucket)
 	}
 	return s.MediaDir()
@@ -181,7 +181,7 @@ func (s *Stack) StoredMediaDir() string {
 // MediaBaseURL is where play_url and cover_url point: the gateway's /media route on the local
 // set, the public-read bucket on the kafka-s3 set.
 func (s *Stack) MediaBaseURL() string {
-	if s.cfg.infraSet() == InfraKafkaS3 {
+	if s.cfg.ComponentSet() == InfraKafkaS3 {
 		return s.s3Endpoint() + "/" + S3Bucket
 	}
 	return s.PublicURL() + "/media"
@@ -191,7 +191,7 @@ const s3Region = "us-east-1"
 
 // infraSetVars are the values the set's component files read with envRef.
 func (s *Stack) infraSetVars() map[string]string {
-	if s.cfg.infraSet() != InfraKafkaS3 {
+	if s.cfg.ComponentSet() != InfraKafkaS3 {
 		return nil
 	}
 	return map[string]string{

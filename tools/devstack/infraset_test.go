@@ -46,7 +46,7 @@ func TestComponentSets(t *testing.T) {
 			t.Fatalf("set %q: %v", set, err)
 		}
 		paths := s.resourcePaths()
-		common, _ := names(paths[0])
+		common, commonFiles := names(paths[0])
 		if want := []string{"resiliency.yaml", "secretstore.yaml", "statestore.yaml"}; !slices.Equal(common, want) {
 			t.Fatalf("common resources %v, want %v", common, want)
 		}
@@ -58,7 +58,6 @@ func TestComponentSets(t *testing.T) {
 		if strings.Contains(files["pubsub.yaml"], "type: pubsub.kafka") != kafka || strings.Contains(files["media.yaml"], "type: bindings.aws.s3") != kafka {
 			t.Fatalf("set %q: wrong component types:\n%s\n%s", set, files["pubsub.yaml"], files["media.yaml"])
 		}
-		_, commonFiles := names(paths[0])
 		for name, body := range mergeMaps(commonFiles, files) {
 			for _, m := range envRef.FindAllStringSubmatch(body, -1) {
 				if vars[m[1]] == "" {

@@ -22,7 +22,7 @@ import (
 // resourcePaths are the sidecars' --resources-path folders, common first.
 func (s *Stack) resourcePaths() []string {
 	base := filepath.Join(s.cfg.Root, "components")
-	return []string{filepath.Join(base, "common"), filepath.Join(base, s.cfg.infraSet())}
+	return []string{filepath.Join(base, "common"), filepath.Join(base, s.cfg.ComponentSet())}
 }
 
 func (s *Stack) configPath() string { return filepath.Join(s.cfg.Root, "dapr", "config.yaml") }

@@ -264,7 +264,7 @@ func (s *Stack) serviceEnv(i int, svc Service) map[string]string {
 		// play_url and cover_url point at MediaBaseURL. On the local set that is the gateway's
 		// /media/ route, serving the media binding's folder; on the kafka-s3 set the bucket.
 		env["PUBLIC_MEDIA_BASE_URL"] = s.MediaBaseURL()
-		if s.cfg.infraSet() == InfraLocal {
+		if s.cfg.ComponentSet() == InfraLocal {
 			env["MEDIA_DIR"] = s.MediaDir()
 		}
 		for k, v := range localRateLimits {
