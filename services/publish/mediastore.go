@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -18,9 +17,9 @@ import (
 // component the deployment configures under that name.
 //
 // Most bindings take the object in the request, so the whole file crosses the sidecar in memory
-// (base64, about 4/3 of its size, and copies of that inside daprd). bindings.aws.s3 can instead
-// open a file by path (the filePath metadata) and stream it to the bucket in parts, keeping the
-// sidecar's memory flat whatever the size. That needs the sidecar to see the app's upload folder
+// (with copies of it inside daprd). bindings.aws.s3 can instead open a file by path (the filePath
+// metadata) and stream it to the bucket in parts, keeping the sidecar's memory flat whatever the
+// size. That needs the sidecar to see the app's upload folder
 // (UPLOAD_TMP_DIR): the same machine locally, a shared volume in a Kubernetes pod. The binding's
 // type is read once from the sidecar's metadata, so swapping the component YAML is all it takes
 // to switch paths.
@@ -47,15 +46,13 @@ func (m *mediaStore) put(ctx context.Context, path, key, contentType string) err
 	if streamable {
 		metadata["filePath"] = path
 	} else {
-		// Base64: bindings that store bytes (localstorage) decode it, so binary content is never
-		// mistaken for text.
-		raw, err := os.ReadFile(path)
-		if err != nil {
+		// The bytes as they are: base64 would add a third to the message and copies of it in
+		// daprd (a 62 MiB video peaked publish's sidecar at 513 MiB). localstorage decodes data
+		// that reads as a quoted string or as base64; what is stored never does: an MP4 begins
+		// with its first box's size (00 00 00 ..) and a JPEG with FF D8, bytes neither may hold.
+		if data, err = os.ReadFile(path); err != nil {
 			return err
 		}
-		data = make([]byte, base64.StdEncoding.EncodedLen(len(raw)))
-		base64.StdEncoding.Encode(data, raw)
-		metadata["decodeBase64"] = "true"
 	}
 	err = m.sdk.InvokeOutputBinding(ctx, &dapr.InvokeBindingRequest{Name: daprc.Media, Operation: "create", Data: data, Metadata: metadata})
 	if err != nil {

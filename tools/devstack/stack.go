@@ -330,7 +330,7 @@ func (s *Stack) sidecarArgs(in instance) []string {
 		"--resources-path", s.resourcePaths()[0],
 		"--resources-path", s.resourcePaths()[1],
 		"--config", s.configPath(),
-		// Room for a 64 MiB upload, base64-encoded on its way to the media binding.
+		// Room for a 64 MiB upload in one request (the invocation, the media binding).
 		"--max-body-size", "128Mi",
 		"--log-level", s.daprdLogLevel(),
 	}
