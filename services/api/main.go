@@ -125,5 +125,7 @@ func run(ctx context.Context, getenv server.Getenv) error {
 			}
 		}
 	}
-	return server.Serve(ctx, log, getenv.Or("PUBLIC_ADDR", "127.0.0.1:8080"), handler, limits)
+	return boot.ServeWithOps(ctx, log, getenv("OPS_ADDR"), server.Ops("api", gate.readyz()), func(ctx context.Context) error {
+		return server.Serve(ctx, log, getenv.Or("PUBLIC_ADDR", "127.0.0.1:8080"), handler, limits)
+	})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/doutok/doutok/services/internal/feedapi"
 	"github.com/doutok/doutok/services/internal/logging"
 	"github.com/doutok/doutok/services/internal/messageapi"
+	"github.com/doutok/doutok/services/internal/metrics"
 	"github.com/doutok/doutok/services/internal/publishapi"
 	"github.com/doutok/doutok/services/internal/relationapi"
 	"github.com/doutok/doutok/services/internal/server"
@@ -76,6 +77,7 @@ func newServer(d deps) http.Handler {
 		r.PathPrefix("/media/").Methods(get, http.MethodHead).Handler(handleMedia(d.mediaDir))
 	}
 
+	r.Use(metrics.Routes)
 	server.UseEnvelopeFallbacks(r)
 	return logging.Middleware(d.log)(d.gate.guard(boundedRequest(withoutTrailingSlash(r))))
 }

@@ -89,6 +89,7 @@ type Config struct {
 // Ports of one service, derived from PortBase and its position in Services.
 type Ports struct {
 	App, DaprHTTP, DaprGRPC, DaprInternal, Metrics int
+	Ops                                            int // the app's ops listener: /metrics, /healthz, /readyz (OPS_ADDR)
 }
 
 // instance is one running copy of a service: its port slot and its process name.
@@ -114,10 +115,21 @@ func (c Config) instances() []instance {
 	return out
 }
 
+// InstancePorts returns the ports of every running copy of the named service.
+func (c Config) InstancePorts(service string) []Ports {
+	var out []Ports
+	for _, in := range c.instances() {
+		if in.Service.Name == service {
+			out = append(out, c.PortsOf(in.slot))
+		}
+	}
+	return out
+}
+
 // PortsOf returns the ports of the i-th service.
 func (c Config) PortsOf(i int) Ports {
 	base := c.PortBase + 10*i
-	return Ports{App: base, DaprHTTP: base + 1, DaprGRPC: base + 2, DaprInternal: base + 3, Metrics: base + 4}
+	return Ports{App: base, DaprHTTP: base + 1, DaprGRPC: base + 2, DaprInternal: base + 3, Metrics: base + 4, Ops: base + 5}
 }
 
 // Stack is a running system.
@@ -211,7 +223,7 @@ func (s *Stack) checkPortsFree() error {
 	}
 	for _, in := range s.cfg.instances() {
 		p := s.cfg.PortsOf(in.slot)
-		for port, what := range map[int]string{p.App: "app", p.DaprHTTP: "dapr http", p.DaprGRPC: "dapr grpc", p.DaprInternal: "dapr internal", p.Metrics: "dapr metrics"} {
+		for port, what := range map[int]string{p.App: "app", p.DaprHTTP: "dapr http", p.DaprGRPC: "dapr grpc", p.DaprInternal: "dapr internal", p.Metrics: "dapr metrics", p.Ops: "ops"} {
 			ports[port] = in.name + " " + what
 		}
 	}
@@ -258,6 +270,7 @@ func (s *Stack) serviceEnv(i int, svc Service) map[string]string {
 		"DAPR_API_TOKEN":  s.apiToken,
 		"DATABASE_URL":    s.cfg.DatabaseURL(),
 		"PUBLIC_BASE_URL": s.PublicURL(),
+		"OPS_ADDR":        "127.0.0.1:" + strconv.Itoa(p.Ops),
 	}
 	if svc.Public {
 		env["PUBLIC_ADDR"] = "127.0.0.1:" + strconv.Itoa(s.cfg.PublicPort)

@@ -34,10 +34,12 @@ func Main(name string, run func(ctx context.Context, getenv server.Getenv) error
 
 // Service is what a domain service runs with.
 type Service struct {
+	Name    string
 	Log     *zap.Logger
 	Env     map[string]string // the required variables, by name
 	DB      *sql.DB
 	Sidecar *daprc.Client // nil unless asked for
+	opsAddr string
 }
 
 // Required are the variables every domain service needs.
@@ -61,7 +63,7 @@ func Start(ctx context.Context, name string, getenv server.Getenv, opts Options)
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{Log: log, Env: env, DB: db}
+	s := &Service{Name: name, Log: log, Env: env, DB: db, opsAddr: getenv("OPS_ADDR")}
 	if opts.Sidecar {
 		if s.Sidecar, err = Sidecar(ctx, getenv); err != nil {
 			db.Close()
@@ -86,9 +88,31 @@ func Sidecar(ctx context.Context, getenv server.Getenv) (*daprc.Client, error) {
 // AppToken is the token the service's sidecar presents; handlers require it.
 func (s *Service) AppToken() string { return s.Env["APP_API_TOKEN"] }
 
-// Serve serves handler on the app port (loopback only: only the sidecar calls it) until ctx ends.
+// Serve serves handler on the app port (loopback only: only the sidecar calls it) and the ops
+// routes on OPS_ADDR, until ctx ends.
 func (s *Service) Serve(ctx context.Context, handler http.Handler) error {
-	return server.Serve(ctx, s.Log, "127.0.0.1:"+s.Env["APP_PORT"], handler, server.DefaultTimeouts)
+	return ServeWithOps(ctx, s.Log, s.opsAddr, server.Ops(s.Name, server.Readyz(s.DB)), func(ctx context.Context) error {
+		return server.Serve(ctx, s.Log, "127.0.0.1:"+s.Env["APP_PORT"], handler, server.DefaultTimeouts)
+	})
+}
+
+// ServeWithOps runs serve and, when opsAddr is set (OPS_ADDR: 127.0.0.1:<port> on a machine,
+// :9091 in a pod), the ops routes beside it; it returns when either stops, stopping the other.
+func ServeWithOps(ctx context.Context, log *zap.Logger, opsAddr string, ops http.Handler, serve func(context.Context) error) error {
+	if opsAddr == "" {
+		return serve(ctx)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- server.Serve(ctx, log, opsAddr, ops, server.DefaultTimeouts) }()
+	go func() { errc <- serve(ctx) }()
+	err := <-errc
+	cancel()
+	if second := <-errc; err == nil {
+		err = second
+	}
+	return err
 }
 
 // Close releases the database and the sidecar connection.

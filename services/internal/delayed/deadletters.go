@@ -15,6 +15,7 @@ import (
 	"github.com/doutok/doutok/services/internal/envelope"
 	"github.com/doutok/doutok/services/internal/events"
 	"github.com/doutok/doutok/services/internal/logging"
+	"github.com/doutok/doutok/services/internal/metrics"
 	"github.com/doutok/doutok/services/internal/pgdb"
 	"github.com/doutok/doutok/services/internal/server"
 )
@@ -70,8 +71,18 @@ func keepDeadLetter(db *sql.DB, topic string) http.Handler {
 		}
 		logging.FromContext(ctx).Error("dead letter kept: replay it with `make replay-dead-letters` once its cause is fixed",
 			zap.String("topic", topic), zap.String("digest", digest), zap.Int("bytes", len(data)))
+		countDeadLetters(ctx, db)
 		return nil
 	})
+}
+
+// countDeadLetters sets the metric of the dead letters waiting for a replay; the table is small
+// (a dead letter is a defect to fix), so counting it whole is cheap.
+func countDeadLetters(ctx context.Context, db *sql.DB) {
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM dead_letters`).Scan(&n); err == nil {
+		metrics.DeadLettersWaiting(n)
+	}
 }
 
 // replayReply is the answer of ReplayPath.
@@ -123,6 +134,7 @@ func replayDeadLetters(s *Service) http.Handler {
 			replayed += len(letters)
 		}
 		s.Log.Info("dead letters replayed", zap.Int("events", replayed))
+		countDeadLetters(ctx, s.DB)
 		return replayReply{Status: envelope.Success, Replayed: replayed}, nil
 	})
 }

@@ -10,12 +10,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	dapr "github.com/dapr/go-sdk/client"
 	"go.uber.org/zap"
 
 	"github.com/doutok/doutok/services/internal/daprc"
 	"github.com/doutok/doutok/services/internal/logging"
+	"github.com/doutok/doutok/services/internal/metrics"
 )
 
 // maxEventBytes bounds one delivered event.
@@ -66,8 +68,10 @@ func Handler[T any](handle func(ctx context.Context, event T) error) http.Handle
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		log := logging.FromContext(r.Context())
 		var envelope struct {
-			ID   string          `json:"id"`
-			Data json.RawMessage `json:"data"`
+			ID    string          `json:"id"`
+			Topic string          `json:"topic"`
+			Time  string          `json:"time"` // when the publisher's sidecar wrapped it (RFC 3339)
+			Data  json.RawMessage `json:"data"`
 		}
 		raw, err := io.ReadAll(io.LimitReader(r.Body, maxEventBytes))
 		var event T
@@ -77,21 +81,27 @@ func Handler[T any](handle func(ctx context.Context, event T) error) http.Handle
 		if err == nil {
 			err = json.Unmarshal(envelope.Data, &event)
 		}
+		// Only for the delay metric: an event without a readable time is still processed.
+		published, _ := time.Parse(time.RFC3339Nano, envelope.Time)
 		if err != nil {
 			log.Error("undecodable event dropped to the dead-letter topic", zap.Error(err))
+			metrics.Event(envelope.Topic, metrics.DeadLettered, published)
 			answer(w, "DROP")
 			return
 		}
 		if err := handle(r.Context(), event); err != nil {
 			if errors.Is(err, ErrPoison) {
 				log.Error("poison event dropped to the dead-letter topic", zap.String("event_id", envelope.ID))
+				metrics.Event(envelope.Topic, metrics.DeadLettered, published)
 				answer(w, "DROP")
 				return
 			}
 			log.Warn("event will be redelivered", zap.String("event_id", envelope.ID), zap.Error(err))
+			metrics.Event(envelope.Topic, metrics.Redelivered, published)
 			answer(w, "RETRY")
 			return
 		}
+		metrics.Event(envelope.Topic, metrics.Processed, published)
 		answer(w, "SUCCESS")
 	})
 }

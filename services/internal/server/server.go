@@ -19,6 +19,7 @@ import (
 	"github.com/doutok/doutok/services/internal/apperr"
 	"github.com/doutok/doutok/services/internal/envelope"
 	"github.com/doutok/doutok/services/internal/logging"
+	"github.com/doutok/doutok/services/internal/metrics"
 )
 
 // AppTokenHeader is the header in which daprd presents APP_API_TOKEN to its app.
@@ -169,11 +170,24 @@ func Healthz() http.Handler {
 	})
 }
 
-// Internal wraps a domain service's router: request logging, the app-token guard, and envelope
-// answers for unknown routes and methods.
+// Internal wraps a domain service's router: request logging, the app-token guard, per-route
+// metrics, and envelope answers for unknown routes and methods.
 func Internal(log *zap.Logger, appToken string, r *mux.Router) http.Handler {
+	r.Use(metrics.Routes)
 	UseEnvelopeFallbacks(r)
 	return logging.Middleware(log)(RequireAppToken(appToken)(r))
+}
+
+// Ops are the routes of a service's ops listener (OPS_ADDR), apart from its app port: the
+// probes of an orchestrator and Prometheus's scrapes reach them there, on the pod's address,
+// while the app port stays on loopback for the sidecar alone. None of them tells a secret.
+func Ops(service string, ready http.Handler) http.Handler {
+	r := mux.NewRouter()
+	r.Handle("/metrics", metrics.Handler(service)).Methods(http.MethodGet)
+	r.Handle(HealthPath, Healthz()).Methods(http.MethodGet)
+	r.Handle(ReadyPath, ready).Methods(http.MethodGet)
+	UseEnvelopeFallbacks(r)
+	return r
 }
 
 // UseEnvelopeFallbacks makes unknown paths and wrong methods answer the JSON envelope.
