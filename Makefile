@@ -13,12 +13,12 @@ INFRA ?= local
 # The kafka-s3 set's servers, built from the pinned modules of tools/infra (not for local).
 INFRA_BINS := $(if $(filter kafka-s3,$(INFRA)),$(BIN)/kafkaserver $(BIN)/kafkalag $(BIN)/versitygw $(BIN)/s3bucket)
 
-.PHONY: run run-deps dapr-runtime jaeger stop replay-dead-letters test unit e2e fuzz bench deps daprd build infra vet clean
+.PHONY: web run run-deps dapr-runtime jaeger stop replay-dead-letters test unit e2e fuzz bench deps daprd build infra vet clean
 
-run: deps daprd build infra ## Run the whole system on http://localhost:8080 (Ctrl-C stops it); INFRA=kafka-s3 for Kafka and S3
+run: deps daprd build infra web ## Run the whole system on http://localhost:8080 (Ctrl-C stops it); INFRA=kafka-s3 for Kafka and S3
 	DAPRD=$(DAPRD) DOUTOK_INFRA=$(INFRA) $(BIN)/devstack run
 
-run-deps: deps daprd build infra dapr-runtime ## PostgreSQL and Redis only, for a stock `dapr run -f .` (dapr.yaml) to start the apps
+run-deps: deps daprd build infra web dapr-runtime ## PostgreSQL and Redis only, for a stock `dapr run -f .` (dapr.yaml) to start the apps
 	DAPRD=$(DAPRD) DOUTOK_INFRA=$(INFRA) $(BIN)/devstack deps
 
 # dapr.yaml's runtimePath: the Dapr CLI looks for <runtimePath>/.dapr/bin/daprd.
@@ -54,7 +54,7 @@ test: deps daprd build vet unit ## Unit tests, then the end-to-end tests on each
 unit:
 	go test -count=1 ./services/... ./tools/...
 
-e2e: daprd build infra ## End-to-end tests alone (on freshly built binaries); INFRA=kafka-s3 for Kafka and S3
+e2e: daprd build infra web ## End-to-end tests alone (on freshly built binaries); INFRA=kafka-s3 for Kafka and S3
 	DAPRD=$(DAPRD) DOUTOK_BIN_DIR=$(BIN) E2E_INFRA=$(INFRA) go test -tags e2e -count=1 -timeout 20m ./test/e2e/...
 
 # The fuzz targets, package:target. Their seeds (and any crasher kept in testdata/fuzz) run in
@@ -115,6 +115,17 @@ $(BIN)/versitygw: tools/infra/go.mod tools/infra/go.sum
 	@echo "building versitygw from its Go module (first time: a few minutes)…"
 	@mkdir -p $(BIN)
 	cd tools/infra && go build -trimpath -o $@.tmp github.com/versity/versitygw/cmd/versitygw && mv $@.tmp $@
+
+# The web client (web/): installed from its lock file when that changes, built when a source does.
+WEB_SOURCES := $(shell find web -name node_modules -prune -o -name dist -prune -o -name test-results -prune -o -type f -print 2>/dev/null)
+
+web: web/dist/index.html ## Build the web client the gateway serves at /
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run --silent build
 
 clean: ## Remove build output (keeps data); `rm -rf .data` forgets all local data
 	rm -rf .cache

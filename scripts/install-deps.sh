@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the local run and the tests need and the machine lacks: PostgreSQL, Redis, ffmpeg,
-# prlimit (util-linux: the limits of publish's ffmpeg runs) and wrk from the OS packages
-# (Debian/Ubuntu). Installs nothing when everything is present.
+# prlimit (util-linux: the limits of publish's ffmpeg runs), wrk, Node.js with npm (the web client's
+# build) and Chromium (its browser tests) from the OS packages (Debian/Ubuntu). Installs nothing
+# when everything is present.
 set -euo pipefail
 
 missing=()
@@ -10,6 +11,9 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpeg)
 command -v prlimit >/dev/null || missing+=(util-linux)
 command -v wrk >/dev/null || missing+=(wrk)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+command -v chromium >/dev/null || missing+=(chromium)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
@@ -19,6 +23,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The packages start system-wide servers; ours run on their own ports and leave those alone.
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "Node.js 20 or newer is required for the web client's build (found $(node --version))." >&2
+  exit 1
 fi
 
 if ! command -v go >/dev/null; then

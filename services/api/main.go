@@ -67,6 +67,7 @@ func run(ctx context.Context, getenv server.Getenv) error {
 		return err
 	}
 	publicBase := strings.TrimRight(getenv.Or("PUBLIC_BASE_URL", "http://localhost:8080"), "/")
+	mediaBase := strings.TrimRight(getenv.Or("PUBLIC_MEDIA_BASE_URL", publicBase+"/media"), "/")
 	accounts := userapi.NewClient(sidecar)
 	publish := publishapi.NewClient(sidecar)
 	favorites := favoriteapi.NewClient(sidecar)
@@ -98,7 +99,7 @@ func run(ctx context.Context, getenv server.Getenv) error {
 				Owners: counters.Owners{Favorites: favorites, Comments: comments, Relations: relations, Publish: publish},
 			},
 			publicBaseURL: publicBase,
-			mediaBaseURL:  strings.TrimRight(getenv.Or("PUBLIC_MEDIA_BASE_URL", publicBase+"/media"), "/"),
+			mediaBaseURL:  mediaBase,
 		},
 		publisher: &publisher{
 			tokens:   tokens,
@@ -112,6 +113,7 @@ func run(ctx context.Context, getenv server.Getenv) error {
 		limits:   rates,
 		images:   defaultImages(),
 		mediaDir: getenv("MEDIA_DIR"),
+		web:      webClientIn(getenv("WEB_DIR"), publicBase, mediaBase),
 		gate:     gate,
 	})
 	if requestTimeout, err = time.ParseDuration(getenv.Or("REQUEST_TIMEOUT", DefaultRequestTimeout.String())); err != nil || requestTimeout <= 0 {

@@ -39,7 +39,8 @@ type deps struct {
 	limits    *rateLimits
 	pages     *settledPages
 	images    map[string][]byte
-	mediaDir  string // local media folder served under /media/, empty when media is served elsewhere
+	mediaDir  string     // local media folder served under /media/, empty when media is served elsewhere
+	web       *webClient // the web client at / and /assets/, nil when not served
 	gate      *startupGate
 }
 
@@ -75,6 +76,10 @@ func newServer(d deps) http.Handler {
 	r.PathPrefix("/static/").Methods(get, http.MethodHead).Handler(handleStatic(d.images))
 	if d.mediaDir != "" {
 		r.PathPrefix("/media/").Methods(get, http.MethodHead).Handler(handleMedia(d.mediaDir))
+	}
+	if d.web != nil {
+		r.Handle("/", d.web.page()).Methods(get, http.MethodHead)
+		r.PathPrefix(webAssetsPrefix).Methods(get, http.MethodHead).Handler(d.web.assets())
 	}
 
 	r.Use(metrics.Routes)

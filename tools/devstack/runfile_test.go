@@ -165,8 +165,10 @@ func TestRunFileMatchesTheOrchestrator(t *testing.T) {
 			delete(wantEnv, "APP_PORT")
 			delete(gotEnv, "APP_PORT")
 		}
-		if dir, ok := gotEnv["MEDIA_DIR"]; ok {
-			gotEnv["MEDIA_DIR"] = filepath.Join(root, dir)
+		for _, name := range []string{"MEDIA_DIR", "WEB_DIR"} {
+			if dir, ok := gotEnv[name]; ok {
+				gotEnv[name] = filepath.Join(root, dir)
+			}
 		}
 		if !maps.Equal(gotEnv, wantEnv) {
 			t.Errorf("%s: dapr.yaml gives the app\n  %v\nthe orchestrator\n  %v", in.Name, gotEnv, wantEnv)

@@ -280,6 +280,8 @@ func (s *Stack) serviceEnv(i int, svc Service) map[string]string {
 		if s.cfg.ComponentSet() == InfraLocal {
 			env["MEDIA_DIR"] = s.MediaDir()
 		}
+		// The web client, as `make web` builds it (the gateway says so at / when it is not).
+		env["WEB_DIR"] = filepath.Join(s.cfg.Root, "web", "dist")
 		for k, v := range localRateLimits {
 			if os.Getenv(k) == "" {
 				env[k] = v
