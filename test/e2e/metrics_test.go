@@ -7,7 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"maps"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -48,6 +53,29 @@ func TestEveryServiceServesProbesAndMetricsOnItsOpsPort(t *testing.T) {
 	}
 	if _, ok := opsMetricOK(t, "favorite", "doutok_dead_letters_waiting", map[string]string{"service": "favorite"}); !ok {
 		t.Error("favorite exports no doutok_dead_letters_waiting")
+	}
+
+	// Every dapr_* series the Grafana dashboard queries is one the sidecars export once a like
+	// went through (the doutok_* ones are checked by the metrics package's unit test).
+	var sidecars strings.Builder
+	for _, svc := range devstack.Services {
+		for _, ports := range stackCf.InstancePorts(svc.Name) {
+			_, body := opsGet(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", ports.Metrics))
+			sidecars.WriteString(body)
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join(stackCf.Root, "deploy", "grafana", "doutok.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range regexp.MustCompile(`\bdapr_[a-z_]+`).FindAllString(string(raw), -1) {
+		if !strings.Contains(sidecars.String(), "\n"+name+"{") {
+			exported := map[string]bool{}
+			for _, m := range regexp.MustCompile(`(?m)^dapr_[a-z_]+`).FindAllString(sidecars.String(), -1) {
+				exported[m] = true
+			}
+			t.Errorf("the dashboard queries %s, which no sidecar exports; they export %v", name, slices.Sorted(maps.Keys(exported)))
+		}
 	}
 }
 

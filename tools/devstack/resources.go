@@ -27,6 +27,41 @@ func (s *Stack) resourcePaths() []string {
 
 func (s *Stack) configPath() string { return filepath.Join(s.cfg.Root, "dapr", "config.yaml") }
 
+// TyeResourcesDir is the one folder tye/tye.yaml gives every sidecar: tye's Dapr extension passes
+// a single --components-path, and looks for the Configuration in it as <config>.yaml.
+func (s *Stack) TyeResourcesDir() string { return filepath.Join(s.cfg.DataDir, "tye-resources") }
+
+// tyeConfigName is the Configuration's name in TyeResourcesDir (tye.yaml's `config`).
+const tyeConfigName = "doutok"
+
+// joinResourcesForTye links the resource folders' files and dapr/config.yaml into
+// TyeResourcesDir, so tye's sidecars read the very files every other run reads.
+func (s *Stack) joinResourcesForTye() error {
+	dir := s.TyeResourcesDir()
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	links := map[string]string{tyeConfigName + ".yaml": s.configPath()}
+	for _, folder := range s.resourcePaths() {
+		files, err := filepath.Glob(filepath.Join(folder, "*.yaml"))
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			links[filepath.Base(folder)+"-"+filepath.Base(f)] = f
+		}
+	}
+	for name, target := range links {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // MediaDir is the local media binding's folder.
 func (s *Stack) MediaDir() string { return filepath.Join(s.cfg.DataDir, "media") }
 

@@ -201,7 +201,7 @@ func (s *Stack) bringUp(ctx context.Context) error {
 	}
 	s.daprEnv = daprEnv
 	if s.cfg.DependenciesOnly {
-		return nil
+		return s.joinResourcesForTye()
 	}
 	for _, in := range s.cfg.instances() {
 		if err := s.startService(in); err != nil {

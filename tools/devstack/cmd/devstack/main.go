@@ -149,7 +149,10 @@ func deps() error {
 		return err
 	}
 	fmt.Printf("\n  PostgreSQL and Redis are up. In another shell, at the repository's root:\n\n"+
-		"  set -a; . %s; set +a\n  dapr run -f .\n\n  (Ctrl-C here stops PostgreSQL and Redis.)\n", envFile)
+		"  set -a; . %s; set +a\n  dapr run -f .\n\n"+
+		"  or, with tye (its sidecars read the resources joined in %s):\n\n"+
+		"  set -a; . %s; set +a\n  export DAPR_RUNTIME_PATH=$PWD/.cache/dapr-runtime\n  cd tye && tye run\n\n"+
+		"  (Ctrl-C here stops PostgreSQL and Redis.)\n", envFile, stack.TyeResourcesDir(), envFile)
 	select {
 	case <-ctx.Done():
 	case err = <-stack.Exited():

@@ -1,0 +1,53 @@
+package devstack
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// deploy/prometheus/local.yml scrapes every app's ops port and every sidecar's metrics port of
+// `make run`, each labelled with its app.
+func TestPrometheusScrapesEveryLocalPort(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy", "prometheus", "local.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Global        map[string]string `yaml:"global"`
+		ScrapeConfigs []struct {
+			JobName       string `yaml:"job_name"`
+			StaticConfigs []struct {
+				Targets []string          `yaml:"targets"`
+				Labels  map[string]string `yaml:"labels"`
+			} `yaml:"static_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		t.Fatalf("local.yml: %v", err)
+	}
+	got := map[string]string{} // job/target -> app
+	for _, job := range cfg.ScrapeConfigs {
+		for _, group := range job.StaticConfigs {
+			for _, target := range group.Targets {
+				got[job.JobName+" "+target] = group.Labels["app"]
+			}
+		}
+	}
+	c := Config{PortBase: DefaultPortBase}
+	want := map[string]string{}
+	for i, svc := range Services {
+		p := c.PortsOf(i)
+		want[fmt.Sprintf("doutok 127.0.0.1:%d", p.Ops)] = svc.Name
+		want[fmt.Sprintf("dapr 127.0.0.1:%d", p.Metrics)] = svc.Name
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("local.yml scrapes (job target: app)\n  %v\nthe orchestrator serves\n  %v", got, want)
+	}
+}

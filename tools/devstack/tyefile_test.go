@@ -1,0 +1,181 @@
+package devstack
+
+import (
+	"bytes"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// tyeFile is the part of tye's schema that tye/tye.yaml uses; decoding is strict, so a
+// misspelt key fails the test instead of being ignored by tye.
+type tyeFile struct {
+	Name       string         `yaml:"name"`
+	Extensions []tyeExtension `yaml:"extensions"`
+	Services   []tyeService   `yaml:"services"`
+}
+
+type tyeExtension struct {
+	Name               string                    `yaml:"name"`
+	ComponentsPath     string                    `yaml:"components-path"`
+	Config             string                    `yaml:"config"`
+	AppProtocol        string                    `yaml:"app-protocol"`
+	LogLevel           string                    `yaml:"log-level"`
+	HTTPMaxRequestSize int                       `yaml:"http-max-request-size"`
+	Services           map[string]tyeDaprService `yaml:"services"`
+}
+
+type tyeDaprService struct {
+	HTTPPort    int `yaml:"http-port"`
+	GRPCPort    int `yaml:"grpc-port"`
+	MetricsPort int `yaml:"metrics-port"`
+}
+
+type tyeService struct {
+	Name             string       `yaml:"name"`
+	Executable       string       `yaml:"executable"`
+	WorkingDirectory string       `yaml:"workingDirectory"`
+	Bindings         []tyeBinding `yaml:"bindings"`
+	Env              []struct {
+		Name  string `yaml:"name"`
+		Value string `yaml:"value"`
+	} `yaml:"env"`
+}
+
+type tyeBinding struct {
+	Port     int    `yaml:"port"`
+	Protocol string `yaml:"protocol"`
+}
+
+// tyeCannotSay are the orchestrator's daprd flags that tye's Dapr extension has no setting for
+// (tye.yaml's header says so to its reader).
+var tyeCannotSay = []string{"--mode", "--dapr-internal-grpc-port", "--dapr-listen-addresses",
+	"--dapr-internal-grpc-listen-address", "--metrics-listen-address", "--enable-app-health-check",
+	"--app-health-check-path", "--app-health-probe-interval", "--app-health-threshold", "--app-health-probe-timeout"}
+
+// tye/tye.yaml runs every service of the orchestrator, on `make run`'s ports, with the same
+// environment and the sidecar flags tye can express; its one components path holds exactly the
+// resources every other run reads.
+func TestTyeFileMatchesTheOrchestrator(t *testing.T) {
+	for _, name := range append([]string{"DAPRD_LOG_LEVEL"}, slices.Collect(maps.Keys(localRateLimits))...) {
+		t.Setenv(name, "")
+	}
+	root := repoRoot(t)
+	raw, err := os.ReadFile(filepath.Join(root, "tye", "tye.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tf tyeFile
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&tf); err != nil {
+		t.Fatalf("tye.yaml: %v", err)
+	}
+	if len(tf.Extensions) != 1 || tf.Extensions[0].Name != "dapr" {
+		t.Fatalf("tye.yaml's extensions %v, want the one dapr extension", tf.Extensions)
+	}
+	dapr := tf.Extensions[0]
+	tyeDir := filepath.Join(root, "tye")
+	dataDir := filepath.Join(root, ".data", "run")
+	s := &Stack{cfg: Config{Root: root, DataDir: dataDir, BinDir: filepath.Join(root, ".cache", "bin"),
+		PublicPort: DefaultPublicPort, PortBase: DefaultPortBase, PostgresPort: 15432, RedisPort: 16379,
+		Env: map[string]string{"LOG_FORMAT": "console"}}}
+	if got := filepath.Join(tyeDir, dapr.ComponentsPath); got != s.TyeResourcesDir() || dapr.Config != tyeConfigName {
+		t.Errorf("components-path %s and config %q; `make run-deps` joins the resources in %s, the Configuration as %s.yaml",
+			got, dapr.Config, s.TyeResourcesDir(), tyeConfigName)
+	}
+
+	var names, want []string
+	for _, svc := range tf.Services {
+		names = append(names, svc.Name)
+	}
+	for _, svc := range Services {
+		want = append(want, svc.Name)
+	}
+	if !slices.Equal(names, want) || len(dapr.Services) != len(want) {
+		t.Fatalf("tye.yaml runs %v with %d sidecar settings; the orchestrator runs %v (in this order)", names, len(dapr.Services), want)
+	}
+	for i, in := range s.cfg.instances()[:len(Services)] {
+		svc, sidecar := tf.Services[i], dapr.Services[in.Name]
+		if len(svc.Bindings) != 1 || svc.Bindings[0].Protocol != "http" {
+			t.Fatalf("%s: bindings %v, want the one http binding (the sidecar's app port)", in.Name, svc.Bindings)
+		}
+		// The flags tye's extension passes to `dapr run` for this service.
+		got := map[string][]string{
+			"--app-id":         {in.Name},
+			"--app-port":       {strconv.Itoa(svc.Bindings[0].Port)},
+			"--app-protocol":   {dapr.AppProtocol},
+			"--dapr-http-port": {strconv.Itoa(sidecar.HTTPPort)},
+			"--dapr-grpc-port": {strconv.Itoa(sidecar.GRPCPort)},
+			"--metrics-port":   {strconv.Itoa(sidecar.MetricsPort)},
+			"--log-level":      {dapr.LogLevel},
+			"--config":         {s.configPath()}, // linked as <components-path>/doutok.yaml, checked below
+			"--resources-path": s.resourcePaths(), // joined in components-path, checked below
+			"--max-body-size":  {strconv.Itoa(dapr.HTTPMaxRequestSize) + "Mi"},
+		}
+		want := flagsOf(s.sidecarArgs(in))
+		for _, f := range tyeCannotSay {
+			delete(want, f)
+		}
+		if !maps.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("%s: tye.yaml gives its sidecar\n  %v\nthe orchestrator\n  %v", in.Name, got, want)
+		}
+		if exe := filepath.Join(tyeDir, svc.Executable); exe != filepath.Join(s.cfg.BinDir, in.Name) ||
+			filepath.Join(tyeDir, svc.WorkingDirectory) != root {
+			t.Errorf("%s: executable %s in %s, want %s in the repository's root", in.Name, exe, svc.WorkingDirectory, filepath.Join(s.cfg.BinDir, in.Name))
+		}
+		gotEnv := map[string]string{}
+		for _, e := range svc.Env {
+			gotEnv[e.Name] = e.Value
+		}
+		gotEnv["DAPR_HTTP_PORT"], gotEnv["DAPR_GRPC_PORT"] = strconv.Itoa(sidecar.HTTPPort), strconv.Itoa(sidecar.GRPCPort)
+		for _, name := range []string{"MEDIA_DIR", "WEB_DIR"} {
+			if dir, ok := gotEnv[name]; ok {
+				gotEnv[name] = filepath.Join(root, dir)
+			}
+		}
+		wantEnv := s.serviceEnv(in.slot, in.Service)
+		delete(wantEnv, "APP_API_TOKEN")
+		delete(wantEnv, "DAPR_API_TOKEN")
+		if in.Public {
+			delete(wantEnv, "APP_PORT") // the gateway listens on PUBLIC_ADDR
+		}
+		if !maps.Equal(gotEnv, wantEnv) {
+			t.Errorf("%s: tye.yaml gives the app\n  %v\nthe orchestrator\n  %v", in.Name, gotEnv, wantEnv)
+		}
+	}
+
+	// The joined folder links exactly the resources and the Configuration.
+	s.cfg.DataDir = t.TempDir()
+	if err := s.joinResourcesForTye(); err != nil {
+		t.Fatal(err)
+	}
+	links, err := os.ReadDir(s.TyeResourcesDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := map[string]string{}
+	for _, l := range links {
+		target, err := os.Readlink(filepath.Join(s.TyeResourcesDir(), l.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		targets[target] = l.Name()
+	}
+	wantTargets := []string{s.configPath()}
+	for _, dir := range s.resourcePaths() {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+		wantTargets = append(wantTargets, files...)
+	}
+	if !slices.Equal(slices.Sorted(maps.Keys(targets)), slices.Sorted(slices.Values(wantTargets))) {
+		t.Errorf("the joined resources link %v, want %v", slices.Sorted(maps.Keys(targets)), wantTargets)
+	}
+	if targets[s.configPath()] != tyeConfigName+".yaml" {
+		t.Errorf("dapr/config.yaml is linked as %q, want %s.yaml", targets[s.configPath()], tyeConfigName)
+	}
+}
