@@ -114,7 +114,7 @@ func TestTyeFileMatchesTheOrchestrator(t *testing.T) {
 			"--dapr-grpc-port": {strconv.Itoa(sidecar.GRPCPort)},
 			"--metrics-port":   {strconv.Itoa(sidecar.MetricsPort)},
 			"--log-level":      {dapr.LogLevel},
-			"--config":         {s.configPath()}, // linked as <components-path>/doutok.yaml, checked below
+			"--config":         {s.configPath()},  // linked as <components-path>/doutok.yaml, checked below
 			"--resources-path": s.resourcePaths(), // joined in components-path, checked below
 			"--max-body-size":  {strconv.Itoa(dapr.HTTPMaxRequestSize) + "Mi"},
 		}
