@@ -51,8 +51,9 @@ test: deps daprd build vet unit ## Unit tests, then the end-to-end tests on each
 		$(MAKE) --no-print-directory e2e INFRA=$$set || exit 1; \
 	done
 
-unit:
+unit: web/node_modules/.package-lock.json
 	go test -count=1 ./services/... ./tools/...
+	cd web && npm test --silent
 
 e2e: daprd build infra web ## End-to-end tests alone (on freshly built binaries); INFRA=kafka-s3 for Kafka and S3
 	DAPRD=$(DAPRD) DOUTOK_BIN_DIR=$(BIN) E2E_INFRA=$(INFRA) go test -tags e2e -count=1 -timeout 20m ./test/e2e/...

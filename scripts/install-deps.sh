@@ -25,9 +25,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   # The packages start system-wide servers; ours run on their own ports and leave those alone.
 fi
 
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$node_major" -lt 20 ]; then
-  echo "Node.js 20 or newer is required for the web client's build (found $(node --version))." >&2
+# The web client's toolchain (Vite 8) needs Node.js 20.19 or newer; Debian 12's own nodejs is 18.
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+  echo "Node.js 20.19 or newer is required for the web client's build (found $(node --version)):" >&2
+  echo "install it from your distribution's backports or nodejs.org's packages, then run make again." >&2
   exit 1
 fi
 

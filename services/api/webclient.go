@@ -44,7 +44,9 @@ func newWebClient(dir string, publicBaseURL, mediaBaseURL string) *webClient {
 	sources := "'self'"
 	for _, u := range []string{publicBaseURL, mediaBaseURL} {
 		if parsed, err := url.Parse(u); err == nil && parsed.Host != "" {
-			sources += " " + parsed.Scheme + "://" + parsed.Host
+			if origin := " " + parsed.Scheme + "://" + parsed.Host; !strings.Contains(sources+" ", origin+" ") {
+				sources += origin
+			}
 		}
 	}
 	return &webClient{dir: dir, policy: "default-src 'self'; script-src 'self'; connect-src 'self'; " +

@@ -41,6 +41,9 @@ func TestWebClientServesItsPageAndAssetsOnly(t *testing.T) {
 		!strings.Contains(csp, "script-src 'self';") {
 		t.Errorf("the page's policy %q", csp)
 	}
+	if csp := newWebClient(dir, "http://localhost:8080", "http://localhost:8080/media").policy; !strings.Contains(csp, "media-src 'self' http://localhost:8080;") {
+		t.Errorf("one origin named twice: %q", csp)
+	}
 	js := get("/assets/index-abc123.js")
 	if js.Code != 200 || js.Header().Get("Content-Type") != "text/javascript; charset=utf-8" || !strings.Contains(js.Header().Get("Cache-Control"), "immutable") {
 		t.Errorf("GET the script: %d %v", js.Code, js.Header())
