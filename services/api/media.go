@@ -13,8 +13,9 @@ import (
 	"github.com/doutok/doutok/services/internal/server"
 )
 
-// mediaName is what a stored object key looks like: no folders, no dot-dot.
-var mediaName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$`)
+// plainFileName is what a stored object key or a built web file's name looks like: no folders,
+// no dot-dot.
+var plainFileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$`)
 
 // mediaTypes is the only Content-Types media is served with, by the key's extension. Publish
 // stores .mp4 videos and .jpg covers. Earlier versions stored some uploads as they came, under
@@ -45,7 +46,7 @@ func handleMedia(dir string) http.Handler {
 		w.Header().Set("Content-Security-Policy", mediaPolicy)
 		name := strings.TrimPrefix(r.URL.Path, "/media/")
 		contentType, ok := mediaTypes[filepath.Ext(name)]
-		if !ok || !mediaName.MatchString(name) || strings.Contains(name, "..") {
+		if !ok || !plainFileName.MatchString(name) || strings.Contains(name, "..") {
 			envelope.Error(w, r, apperr.New(apperr.MediaNotFound))
 			return
 		}

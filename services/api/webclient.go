@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/doutok/doutok/services/internal/apperr"
@@ -16,9 +15,6 @@ import (
 // origin, so it needs no CORS: its page at /, its hashed files under /assets/. It routes with
 // the URL's fragment (#/feed), so no other path is its.
 const webAssetsPrefix = "/assets/"
-
-// webAssetName is what a built file's name looks like: no folders, no dot-dot.
-var webAssetName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$`)
 
 // webAssetTypes are the Content-Types the client's files are served with, by extension; any
 // other file is not served.
@@ -76,7 +72,7 @@ func (c *webClient) assets() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, webAssetsPrefix)
 		contentType, ok := webAssetTypes[filepath.Ext(name)]
-		if !ok || !webAssetName.MatchString(name) || strings.Contains(name, "..") {
+		if !ok || !plainFileName.MatchString(name) || strings.Contains(name, "..") {
 			envelope.Error(w, r, apperr.New(apperr.RouteNotFound))
 			return
 		}

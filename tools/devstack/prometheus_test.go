@@ -1,22 +1,14 @@
 package devstack
 
 import (
-	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
-
-	"gopkg.in/yaml.v3"
 )
 
 // deploy/prometheus/local.yml scrapes every app's ops port and every sidecar's metrics port of
 // `make run`, each labelled with its app.
 func TestPrometheusScrapesEveryLocalPort(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy", "prometheus", "local.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var cfg struct {
 		Global        map[string]string `yaml:"global"`
 		ScrapeConfigs []struct {
@@ -27,11 +19,7 @@ func TestPrometheusScrapesEveryLocalPort(t *testing.T) {
 			} `yaml:"static_configs"`
 		} `yaml:"scrape_configs"`
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
-		t.Fatalf("local.yml: %v", err)
-	}
+	decodeStrictYAML(t, filepath.Join(repoRoot(t), "deploy", "prometheus", "local.yml"), &cfg)
 	got := map[string]string{} // job/target -> app
 	for _, job := range cfg.ScrapeConfigs {
 		for _, group := range job.StaticConfigs {

@@ -99,31 +99,43 @@ func flagsOf(args []string) map[string][]string {
 // so): daprd's default mode, and two listen addresses the CLI leaves at their default.
 var noRunFileField = []string{"--mode", "--dapr-internal-grpc-listen-address", "--metrics-listen-address"}
 
-// dapr.yaml starts every service of the orchestrator, on `make run`'s ports, with the same daprd
-// flags, resources and app environment: a service or a sidecar flag added to devstack alone fails
-// here.
-func TestRunFileMatchesTheOrchestrator(t *testing.T) {
-	// The orchestrator's defaults, not this shell's overrides.
+// makeRunStack is the stack `make run` starts, with the orchestrator's defaults rather than this
+// shell's overrides, unstarted: the run files are compared with it.
+func makeRunStack(t *testing.T) (*Stack, string) {
 	for _, name := range append([]string{"DAPRD_LOG_LEVEL"}, slices.Collect(maps.Keys(localRateLimits))...) {
 		t.Setenv(name, "")
 	}
 	root := repoRoot(t)
-	raw, err := os.ReadFile(filepath.Join(root, "dapr.yaml"))
+	return &Stack{cfg: Config{Root: root, DataDir: filepath.Join(root, ".data", "run"), BinDir: filepath.Join(root, ".cache", "bin"),
+		PublicPort: DefaultPublicPort, PortBase: DefaultPortBase, PostgresPort: 15432, RedisPort: 16379,
+		Env: map[string]string{"LOG_FORMAT": "console"}}}, root
+}
+
+// decodeStrictYAML decodes the file at path into v; an unknown key fails the test, as a misspelt
+// key would otherwise be ignored by the tool that reads the file.
+func decodeStrictYAML(t *testing.T, path string, v any) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rf runFile
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
-	if err := dec.Decode(&rf); err != nil {
-		t.Fatalf("dapr.yaml: %v", err)
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("%s: %v", filepath.Base(path), err)
 	}
+}
+
+// dapr.yaml starts every service of the orchestrator, on `make run`'s ports, with the same daprd
+// flags, resources and app environment: a service or a sidecar flag added to devstack alone fails
+// here.
+func TestRunFileMatchesTheOrchestrator(t *testing.T) {
+	s, root := makeRunStack(t)
+	var rf runFile
+	decodeStrictYAML(t, filepath.Join(root, "dapr.yaml"), &rf)
 	if rf.Version != 1 {
 		t.Fatalf("dapr.yaml version %d", rf.Version)
 	}
-	s := &Stack{cfg: Config{Root: root, DataDir: filepath.Join(root, ".data", "run"), BinDir: filepath.Join(root, ".cache", "bin"),
-		PublicPort: DefaultPublicPort, PortBase: DefaultPortBase, PostgresPort: 15432, RedisPort: 16379,
-		Env: map[string]string{"LOG_FORMAT": "console"}}}
 	var ids []string
 	for _, app := range rf.Apps {
 		ids = append(ids, app.AppID)

@@ -1,15 +1,12 @@
 package devstack
 
 import (
-	"bytes"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
-
-	"gopkg.in/yaml.v3"
 )
 
 // tyeFile is the part of tye's schema that tye/tye.yaml uses; decoding is strict, so a
@@ -62,29 +59,14 @@ var tyeCannotSay = []string{"--mode", "--dapr-internal-grpc-port", "--dapr-liste
 // environment and the sidecar flags tye can express; its one components path holds exactly the
 // resources every other run reads.
 func TestTyeFileMatchesTheOrchestrator(t *testing.T) {
-	for _, name := range append([]string{"DAPRD_LOG_LEVEL"}, slices.Collect(maps.Keys(localRateLimits))...) {
-		t.Setenv(name, "")
-	}
-	root := repoRoot(t)
-	raw, err := os.ReadFile(filepath.Join(root, "tye", "tye.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, root := makeRunStack(t)
 	var tf tyeFile
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
-	if err := dec.Decode(&tf); err != nil {
-		t.Fatalf("tye.yaml: %v", err)
-	}
+	decodeStrictYAML(t, filepath.Join(root, "tye", "tye.yaml"), &tf)
 	if len(tf.Extensions) != 1 || tf.Extensions[0].Name != "dapr" {
 		t.Fatalf("tye.yaml's extensions %v, want the one dapr extension", tf.Extensions)
 	}
 	dapr := tf.Extensions[0]
 	tyeDir := filepath.Join(root, "tye")
-	dataDir := filepath.Join(root, ".data", "run")
-	s := &Stack{cfg: Config{Root: root, DataDir: dataDir, BinDir: filepath.Join(root, ".cache", "bin"),
-		PublicPort: DefaultPublicPort, PortBase: DefaultPortBase, PostgresPort: 15432, RedisPort: 16379,
-		Env: map[string]string{"LOG_FORMAT": "console"}}}
 	if got := filepath.Join(tyeDir, dapr.ComponentsPath); got != s.TyeResourcesDir() || dapr.Config != tyeConfigName {
 		t.Errorf("components-path %s and config %q; `make run-deps` joins the resources in %s, the Configuration as %s.yaml",
 			got, dapr.Config, s.TyeResourcesDir(), tyeConfigName)
