@@ -54,6 +54,9 @@ test: deps daprd build vet unit ## Unit tests, then the end-to-end tests on each
 unit: web/node_modules/.package-lock.json
 	go test -count=1 ./services/... ./tools/...
 	cd web && npm test --silent
+	@# The manifests' check: its own module (Kubernetes and Dapr types), reading files outside it,
+	@# which Go's test cache cannot see: never cached.
+	cd deploy/check && go test -count=1 ./...
 
 e2e: daprd build infra web ## End-to-end tests alone (on freshly built binaries); INFRA=kafka-s3 for Kafka and S3
 	DAPRD=$(DAPRD) DOUTOK_BIN_DIR=$(BIN) E2E_INFRA=$(INFRA) go test -tags e2e -count=1 -timeout 20m ./test/e2e/...
@@ -73,11 +76,12 @@ fuzz: ## Run each fuzz target for FUZZTIME (20s); a failure leaves its input in 
 	done
 
 vet:
-	@test -z "$$(gofmt -l services tools test bench)" || { gofmt -l services tools test bench; echo "gofmt needed"; exit 1; }
+	@test -z "$$(gofmt -l services tools test bench deploy)" || { gofmt -l services tools test bench deploy; echo "gofmt needed"; exit 1; }
 	go vet ./...
 	go vet -tags e2e ./test/...
 	go mod tidy -diff
 	cd tools/infra && go mod tidy -diff && go vet ./...
+	cd deploy/check && go mod tidy -diff && go vet ./...
 
 deps:
 	@scripts/install-deps.sh
