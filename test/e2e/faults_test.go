@@ -300,7 +300,7 @@ func outage() time.Duration {
 	if d, err := time.ParseDuration(os.Getenv("E2E_OUTAGE")); err == nil && d > 0 {
 		return d
 	}
-	return 75 * time.Second
+	return 60 * time.Second
 }
 
 // TestPostgresOutageLosesNothing stops PostgreSQL (connections refused) while likes, comments,
