@@ -5,7 +5,7 @@
 // Screenshots go to web/test-results/NN-name.png; a failing step saves failure-<step>.png and
 // exits 1. Exit 0 only when every step passed.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -152,12 +152,30 @@ await step('upload', [a], async () => {
   await a.goto(`${BASE}/#/upload`);
   await a.getByLabel('Title').fill(title);
   await a.getByLabel('Video file').setInputFiles(clip);
+  // On loopback an upload is over at once: Chromium's network emulation slows it to about two
+  // seconds, so the bar is seen moving, and every value it shows is recorded.
+  const cdp = await a.context().newCDPSession(a);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: Math.ceil(statSync(clip).size / 2),
+  });
+  await a.evaluate(() => {
+    window.__progressSeen = [];
+    new MutationObserver(() => {
+      const bar = document.querySelector('#upload-progress');
+      if (bar) window.__progressSeen.push(Number(bar.value));
+    }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['value'] });
+  });
   await a.getByRole('button', { name: 'Publish' }).click();
   // The progress bar reaches 100% (it stays there once the server has accepted the video).
   await a.locator('.success').waitFor({ timeout: 60_000 }).catch(async (e) => {
     const msg = await a.locator('.error').textContent().catch(() => null);
     throw new Error(msg ? `upload refused: ${msg}` : e.message);
   });
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  const seen = await a.evaluate(() => window.__progressSeen);
+  if (!seen.some((v) => v > 0 && v < 100)) throw new Error(`the progress bar never showed a value between 0 and 100: ${seen.join(',')}`);
+  log(`  progress bar showed ${[...new Set(seen)].join(', ')}`);
   expectEq(await a.locator('#upload-progress').evaluate((p) => p.value), 100, 'progress bar value');
   expectEq(await a.locator('.upload-percent').textContent(), '100%', 'progress text');
   await snap(a, 'upload-done');
