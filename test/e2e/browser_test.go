@@ -13,8 +13,8 @@ import (
 
 // The web client, as the gateway serves it, in Debian's Chromium (web/e2e/browser.mjs): two users
 // register; A uploads a video through the page; B finds it in the feed, sees it play, likes and
-// comments; A sees both counts; they follow each other, appear as friends and chat, each message
-// shown once. Its screenshots are in web/test-results (a failing step saves failure-<step>.png).
+// comments (deleting a second one again); A sees both counts; they follow each other, appear as
+// friends and chat, each message shown once. Its screenshots are in web/test-results (a failing step saves failure-<step>.png).
 // The page's requests are the mobile API's, so the local set's run covers them.
 func TestTheWebClientInChromium(t *testing.T) {
 	sameOnEverySet(t)

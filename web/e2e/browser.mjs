@@ -1,7 +1,8 @@
 // End-to-end test of the web client in Debian's Chromium against a running DouTok stack.
 //   node web/e2e/browser.mjs            (DOUTOK_URL=http://127.0.0.1:8080 by default; CHROMIUM=/usr/bin/chromium)
 // Two users in two browser contexts: A uploads, B finds the video in the feed, watches it play,
-// likes and comments; A sees the counts; they follow each other, become friends and chat.
+// likes and comments (and deletes a second comment); A sees the counts; they follow each other,
+// become friends and chat.
 // Screenshots go to web/test-results/NN-name.png; a failing step saves failure-<step>.png and
 // exits 1. Exit 0 only when every step passed.
 import { execFileSync } from 'node:child_process';
@@ -224,6 +225,13 @@ await step('like-and-comment', [b], async () => {
   await sheet.getByLabel('Write a comment').fill(`nice video ${run}`);
   await sheet.getByRole('button', { name: 'Send' }).click();
   await sheet.locator('.comment-text', { hasText: `nice video ${run}` }).waitFor();
+  // A second comment, deleted again: one's own comments can be removed from the sheet.
+  const regret = `typo ${run}`;
+  await sheet.getByLabel('Write a comment').fill(regret);
+  await sheet.getByRole('button', { name: 'Send' }).click();
+  await sheet.locator('.comment-text', { hasText: regret }).waitFor();
+  await sheet.getByRole('button', { name: `Delete your comment “${regret}”` }).click();
+  await sheet.locator('.comment-text', { hasText: regret }).waitFor({ state: 'detached' });
   await snap(b, 'comment-sheet');
   await b.keyboard.press('Escape');
   await card.locator('.comment-count', { hasText: /^1$/ }).waitFor();
