@@ -118,11 +118,11 @@ func Middleware(base *zap.Logger) func(http.Handler) http.Handler {
 			ctx := context.WithValue(WithLogger(r.Context(), log), requestIDKey{}, id)
 			ctx = context.WithValue(ctx, traceparentKey{}, traceparent)
 			w.Header().Set(RequestIDHeader, id)
-			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+			rec := Record(w)
 			defer func() {
 				if p := recover(); p != nil {
 					log.Error("panic serving request", zap.Any("panic", p), zap.Stack("stack"))
-					if !rec.wrote {
+					if !rec.Wrote() {
 						rec.Header().Set("Content-Type", "application/json; charset=utf-8")
 						rec.WriteHeader(http.StatusInternalServerError)
 						_, _ = fmt.Fprintf(rec, `{"status_code":%d,"status_msg":%q}`,
@@ -132,8 +132,8 @@ func Middleware(base *zap.Logger) func(http.Handler) http.Handler {
 				log.Info("request",
 					zap.String("method", r.Method),
 					zap.String("path", r.URL.Path),
-					zap.Int("status", rec.status),
-					zap.Int64("bytes", rec.bytes),
+					zap.Int("status", rec.Status()),
+					zap.Int64("bytes", rec.Bytes()),
 					zap.Duration("latency", time.Since(start)),
 				)
 			}()
@@ -142,14 +142,30 @@ func Middleware(base *zap.Logger) func(http.Handler) http.Handler {
 	}
 }
 
-type statusRecorder struct {
+// StatusRecorder is a ResponseWriter that remembers what was answered: the status, the body's
+// size, and whether anything was written yet. The access log and the request metrics read it.
+type StatusRecorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
 	wrote  bool
 }
 
-func (s *statusRecorder) WriteHeader(code int) {
+// Record wraps w; until a status is written, the status is 200.
+func Record(w http.ResponseWriter) *StatusRecorder {
+	return &StatusRecorder{ResponseWriter: w, status: http.StatusOK}
+}
+
+// Status is the answer's HTTP status.
+func (s *StatusRecorder) Status() int { return s.status }
+
+// Bytes is the size of the body written so far.
+func (s *StatusRecorder) Bytes() int64 { return s.bytes }
+
+// Wrote tells whether a status or a body has been written.
+func (s *StatusRecorder) Wrote() bool { return s.wrote }
+
+func (s *StatusRecorder) WriteHeader(code int) {
 	if !s.wrote {
 		s.status = code
 		s.wrote = true
@@ -157,7 +173,7 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
-func (s *statusRecorder) Write(b []byte) (int, error) {
+func (s *StatusRecorder) Write(b []byte) (int, error) {
 	s.wrote = true
 	n, err := s.ResponseWriter.Write(b)
 	s.bytes += int64(n)
@@ -165,4 +181,4 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer (flush, deadlines).
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+func (s *StatusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/doutok/doutok/services/internal/logging"
 )
 
 // Latency buckets from a cached read (a millisecond) to an upload (tens of seconds).
@@ -70,36 +72,14 @@ func Routes(next http.Handler) http.Handler {
 			route = "unknown"
 		}
 		start := time.Now()
-		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		rec := logging.Record(w)
 		defer func() {
-			requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.status)).Inc()
+			requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.Status())).Inc()
 			requestSeconds.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
 		}()
 		next.ServeHTTP(rec, r)
 	})
 }
-
-// statusWriter remembers the status of the answer.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	wrote  bool
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	if !s.wrote {
-		s.status, s.wrote = code, true
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Write(b []byte) (int, error) {
-	s.wrote = true
-	return s.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer (flush, deadlines).
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // Event records the outcome of one delivered event of topic, published at published (zero when
 // the event does not say).
