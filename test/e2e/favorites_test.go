@@ -8,12 +8,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -254,24 +252,9 @@ func eventually(t *testing.T, timeout time.Duration, check func() (done bool, sa
 // publishedBy reads how many events a favorite instance's sidecar has published.
 func publishedBy(t *testing.T, instance string) int64 {
 	t.Helper()
-	resp, err := http.Get(stack.MetricsURL(instance))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(body), "\n") {
-		if strings.HasPrefix(line, "dapr_grpc_io_server_completed_rpcs{") &&
-			strings.Contains(line, `grpc_server_method="/dapr.proto.runtime.v1.Dapr/PublishEvent"`) &&
-			strings.Contains(line, `grpc_server_status="OK"`) {
-			n, err := strconv.ParseInt(line[strings.LastIndexByte(line, ' ')+1:], 10, 64)
-			if err != nil {
-				t.Fatalf("metrics line %q: %v", line, err)
-			}
-			return n
-		}
-	}
-	return 0
+	n, _ := scrapeMetric(t, stack.MetricsURL(instance), "dapr_grpc_io_server_completed_rpcs", map[string]string{
+		"grpc_server_method": "/dapr.proto.runtime.v1.Dapr/PublishEvent", "grpc_server_status": "OK"})
+	return int64(n)
 }
 
 func TestConcurrentLikesAndUnlikesAreExact(t *testing.T) {

@@ -110,29 +110,38 @@ func opsMetric(t *testing.T, service, name string, labels map[string]string) flo
 }
 
 // opsMetricOK adds up the series of name whose labels include labels over the /metrics of every
-// copy of the service (Prometheus's text format: `name{k="v",...} value`).
+// copy of the service.
 func opsMetricOK(t *testing.T, service, name string, labels map[string]string) (sum float64, found bool) {
 	t.Helper()
 	for _, ports := range stackCf.InstancePorts(service) {
-		_, body := opsGet(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", ports.Ops))
-		lines := bufio.NewScanner(strings.NewReader(body))
-	series:
-		for lines.Scan() {
-			line := lines.Text()
-			if !strings.HasPrefix(line, name+"{") {
-				continue
-			}
-			for k, v := range labels {
-				if !strings.Contains(line, k+`="`+v+`"`) {
-					continue series
-				}
-			}
-			value, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-			if err != nil {
-				t.Fatalf("%s: unreadable series %q", service, line)
-			}
-			sum, found = sum+value, true
+		v, ok := scrapeMetric(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", ports.Ops), name, labels)
+		sum, found = sum+v, found || ok
+	}
+	return sum, found
+}
+
+// scrapeMetric adds up the series of name whose labels include labels on one Prometheus endpoint
+// (the text format: `name{k="v",...} value`); found is false when there is none.
+func scrapeMetric(t *testing.T, url, name string, labels map[string]string) (sum float64, found bool) {
+	t.Helper()
+	_, body := opsGet(t, url)
+	lines := bufio.NewScanner(strings.NewReader(body))
+series:
+	for lines.Scan() {
+		line := lines.Text()
+		if !strings.HasPrefix(line, name+"{") {
+			continue
 		}
+		for k, v := range labels {
+			if !strings.Contains(line, k+`="`+v+`"`) {
+				continue series
+			}
+		}
+		value, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+		if err != nil {
+			t.Fatalf("%s: unreadable series %q", url, line)
+		}
+		sum, found = sum+value, true
 	}
 	return sum, found
 }
