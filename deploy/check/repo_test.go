@@ -7,23 +7,17 @@ import (
 	"testing"
 
 	"github.com/dapr/dapr/pkg/injector/annotations"
+
+	"github.com/doutok/doutok/tools/devstack"
 )
 
-// services reads the apps of the system from the local orchestrator's list (var Services in
-// tools/devstack/stack.go), so a service added there without manifests fails the test.
+// services are the apps of the system: the local orchestrator's list (devstack.Services), so a
+// service added there without manifests fails the test.
 func services(t *testing.T) []string {
 	t.Helper()
-	src := readRepo(t, "tools/devstack/stack.go")
-	block := regexp.MustCompile(`(?s)\nvar Services = \[\]Service\{\n(.*?)\n\}`).FindStringSubmatch(src)
-	if block == nil {
-		t.Fatal("tools/devstack/stack.go: var Services not found")
-	}
 	var out []string
-	for _, m := range regexp.MustCompile(`\{Name:\s*"([a-z0-9-]+)"`).FindAllStringSubmatch(block[1], -1) {
-		out = append(out, m[1])
-	}
-	if len(out) == 0 {
-		t.Fatal("tools/devstack/stack.go: no service in var Services")
+	for _, svc := range devstack.Services {
+		out = append(out, svc.Name)
 	}
 	return out
 }
