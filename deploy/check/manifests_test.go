@@ -657,13 +657,18 @@ func checkIngressValues(t *testing.T, ix index) {
 		"dapr.io/app-port":     "80",
 		"dapr.io/app-protocol": "http",
 		"dapr.io/config":       ingressApp + "-config",
+		// Its sidecar listens on the pod's address: no secrets from it (see also its API
+		// allowlist below).
+		"dapr.io/disable-builtin-k8s-secret-store": "true",
 	} {
 		if a[k] != v {
 			t.Errorf("ingress-nginx-values.yaml: controller.podAnnotations %s = %q, want %q", k, a[k], v)
 		}
 	}
-	if _, ok := get[*confv1.Configuration](ix, "Configuration", a["dapr.io/config"]); !ok {
+	if c, ok := get[*confv1.Configuration](ix, "Configuration", a["dapr.io/config"]); !ok {
 		t.Errorf("ingress-nginx-values.yaml: dapr.io/config %q is not rendered", a["dapr.io/config"])
+	} else if api := c.Spec.APISpec; api == nil || len(api.Allowed) != 1 || api.Allowed[0].Name != "invoke" || api.Allowed[0].Protocol != "http" {
+		t.Errorf("Configuration %s: its sidecar listens on the pod's address, so it must allow the HTTP invoke API alone, allows %+v", c.Name, api)
 	}
 	if q, err := resource.ParseQuantity(a["dapr.io/max-body-size"]); err != nil || q.Cmp(resource.MustParse("128Mi")) < 0 {
 		t.Errorf("ingress-nginx-values.yaml: dapr.io/max-body-size %q, want at least 128Mi", a["dapr.io/max-body-size"])
