@@ -50,7 +50,7 @@ var componentScopes = map[string]struct {
 	Type   string
 	Scopes []string
 }{
-	"statestore":  {"state.redis", []string{"api", "publish", "feed", "favorite", "comment", "relation", "message"}},
+	"statestore":  {"state.redis", []string{"api", "publish", "favorite", "comment", "relation", "message"}},
 	"pubsub":      {"pubsub.kafka", []string{"publish", "feed", "favorite", "comment", "relation", "message"}},
 	"media":       {"bindings.aws.s3", []string{"publish"}},
 	"secretstore": {"secretstores.kubernetes", []string{"api"}},
