@@ -71,17 +71,25 @@ func keepDeadLetter(db *sql.DB, topic string) http.Handler {
 		}
 		logging.FromContext(ctx).Error("dead letter kept: replay it with `make replay-dead-letters` once its cause is fixed",
 			zap.String("topic", topic), zap.String("digest", digest), zap.Int("bytes", len(data)))
-		countDeadLetters(ctx, db)
 		return nil
 	})
 }
 
-// countDeadLetters sets the metric of the dead letters waiting for a replay; the table is small
-// (a dead letter is a defect to fix), so counting it whole is cheap.
+// countDeadLetters keeps the metric of the dead letters waiting for a replay, until ctx ends. It
+// counts the table every scrape interval rather than when this replica keeps or replays one:
+// every replica reads the same table, so each one's figure stays current whoever changed it. The
+// table is small (a dead letter is a defect to fix), so counting it whole is cheap.
 func countDeadLetters(ctx context.Context, db *sql.DB) {
-	var n int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM dead_letters`).Scan(&n); err == nil {
-		metrics.DeadLettersWaiting(n)
+	for {
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM dead_letters`).Scan(&n); err == nil {
+			metrics.DeadLettersWaiting(n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(15 * time.Second):
+		}
 	}
 }
 
@@ -134,7 +142,6 @@ func replayDeadLetters(s *Service) http.Handler {
 			replayed += len(letters)
 		}
 		s.Log.Info("dead letters replayed", zap.Int("events", replayed))
-		countDeadLetters(ctx, s.DB)
 		return replayReply{Status: envelope.Success, Replayed: replayed}, nil
 	})
 }

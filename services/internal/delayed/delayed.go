@@ -84,7 +84,7 @@ type Consumer[E any] struct {
 func Handler[E any](ctx context.Context, s *Service, r *mux.Router, c Consumer[E]) http.Handler {
 	batches := groupcommit.New(s.Log, c.Save, pgdb.IsDataError)
 	go batches.Run(ctx)
-	countDeadLetters(ctx, s.DB)
+	go countDeadLetters(ctx, s.DB)
 	r.Handle(server.HealthPath, server.Healthz()).Methods(http.MethodGet)
 	r.Handle(server.ReadyPath, server.Readyz(s.DB)).Methods(http.MethodGet)
 	r.Handle("/dapr/subscribe", events.ListHandler(events.Subscribe(c.Topic, c.Route),
