@@ -22,19 +22,6 @@ func services(t *testing.T) []string {
 	return out
 }
 
-// dockerTargets are the final stages of deploy/Dockerfile (one per service), without the shared
-// build and base stages.
-func dockerTargets(t *testing.T) map[string]bool {
-	t.Helper()
-	out := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?mi)^FROM\s+\S+\s+AS\s+(\S+)\s*$`).FindAllStringSubmatch(readRepo(t, "deploy/Dockerfile"), -1) {
-		if m[1] != "build" && m[1] != "base" {
-			out[m[1]] = true
-		}
-	}
-	return out
-}
-
 // secrets are the Secrets deploy/k8s/make-secrets.sh creates: name → data keys. It names them in
 // calls of random_secret NAME KEY and apply_secret NAME --from-literal=KEY=VALUE...
 func secrets(t *testing.T) map[string]map[string]bool {
