@@ -2,6 +2,7 @@ package devstack
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"testing"
 )
@@ -35,7 +36,7 @@ func TestPrometheusScrapesEveryLocalPort(t *testing.T) {
 		want[fmt.Sprintf("doutok 127.0.0.1:%d", p.Ops)] = svc.Name
 		want[fmt.Sprintf("dapr 127.0.0.1:%d", p.Metrics)] = svc.Name
 	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
+	if !maps.Equal(got, want) {
 		t.Errorf("local.yml scrapes (job target: app)\n  %v\nthe orchestrator serves\n  %v", got, want)
 	}
 }

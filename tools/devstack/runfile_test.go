@@ -140,18 +140,14 @@ func TestRunFileMatchesTheOrchestrator(t *testing.T) {
 	for _, app := range rf.Apps {
 		ids = append(ids, app.AppID)
 	}
-	var names []string
-	for _, svc := range Services {
-		names = append(names, svc.Name)
-	}
-	if !slices.Equal(ids, names) {
+	if names := serviceNames(); !slices.Equal(ids, names) {
 		t.Fatalf("dapr.yaml starts %v; the orchestrator starts %v (in this order)", ids, names)
 	}
 	// `make run-deps` links the pinned daprd where the CLI looks for it.
 	if rf.Common.RuntimePath != "./.cache/dapr-runtime" {
 		t.Errorf("runtimePath %q; the Makefile's dapr-runtime target fills ./.cache/dapr-runtime", rf.Common.RuntimePath)
 	}
-	for i, in := range s.cfg.instances()[:len(Services)] {
+	for i, in := range s.cfg.instances() {
 		app := rf.Apps[i]
 		want := flagsOf(s.sidecarArgs(in))
 		for _, f := range noRunFileField {
@@ -163,28 +159,44 @@ func TestRunFileMatchesTheOrchestrator(t *testing.T) {
 		if want := []string{filepath.Join(".cache", "bin", in.Name)}; !slices.Equal(app.Command, want) || app.AppDirPath != "." {
 			t.Errorf("%s: command %v in %q, want %v in \".\"", in.Name, app.Command, app.AppDirPath, want)
 		}
-		// The app's environment: the CLI sets the ports from the run file, the tokens come from
-		// the shell (make run-deps writes them), paths are relative to the repository's root.
-		wantEnv := s.serviceEnv(in.slot, in.Service)
-		delete(wantEnv, "APP_API_TOKEN")
-		delete(wantEnv, "DAPR_API_TOKEN")
-		gotEnv := maps.Clone(rf.Common.Env)
-		maps.Copy(gotEnv, app.Env)
-		gotEnv["DAPR_HTTP_PORT"], gotEnv["DAPR_GRPC_PORT"] = strconv.Itoa(app.DaprHTTPPort), strconv.Itoa(app.DaprGRPCPort)
-		gotEnv["APP_PORT"] = strconv.Itoa(app.AppPort)
-		if in.Public {
-			// The gateway listens on PUBLIC_ADDR; APP_PORT is its sidecar's app port there.
-			delete(wantEnv, "APP_PORT")
-			delete(gotEnv, "APP_PORT")
+		// The CLI sets the app's ports from the run file.
+		env := maps.Clone(rf.Common.Env)
+		maps.Copy(env, app.Env)
+		env["DAPR_HTTP_PORT"], env["DAPR_GRPC_PORT"] = strconv.Itoa(app.DaprHTTPPort), strconv.Itoa(app.DaprGRPCPort)
+		env["APP_PORT"] = strconv.Itoa(app.AppPort)
+		checkRunEnv(t, "dapr.yaml", s, in, env)
+	}
+}
+
+// serviceNames are the orchestrator's services, in start order.
+func serviceNames() []string {
+	var names []string
+	for _, svc := range Services {
+		names = append(names, svc.Name)
+	}
+	return names
+}
+
+// checkRunEnv compares the environment a run file gives an app (with the ports its tool sets)
+// with the orchestrator's: the tokens come from the shell (make run-deps writes them), paths are
+// relative to the repository's root, and the gateway listens on PUBLIC_ADDR (APP_PORT is only
+// its sidecar's app port there).
+func checkRunEnv(t *testing.T, file string, s *Stack, in instance, got map[string]string) {
+	t.Helper()
+	want := s.serviceEnv(in.slot, in.Service)
+	delete(want, "APP_API_TOKEN")
+	delete(want, "DAPR_API_TOKEN")
+	if in.Public {
+		delete(want, "APP_PORT")
+		delete(got, "APP_PORT")
+	}
+	for _, name := range []string{"MEDIA_DIR", "WEB_DIR"} {
+		if dir, ok := got[name]; ok {
+			got[name] = filepath.Join(s.cfg.Root, dir)
 		}
-		for _, name := range []string{"MEDIA_DIR", "WEB_DIR"} {
-			if dir, ok := gotEnv[name]; ok {
-				gotEnv[name] = filepath.Join(root, dir)
-			}
-		}
-		if !maps.Equal(gotEnv, wantEnv) {
-			t.Errorf("%s: dapr.yaml gives the app\n  %v\nthe orchestrator\n  %v", in.Name, gotEnv, wantEnv)
-		}
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("%s: %s gives the app\n  %v\nthe orchestrator\n  %v", in.Name, file, got, want)
 	}
 }
 

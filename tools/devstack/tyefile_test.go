@@ -72,17 +72,14 @@ func TestTyeFileMatchesTheOrchestrator(t *testing.T) {
 			got, dapr.Config, s.TyeResourcesDir(), tyeConfigName)
 	}
 
-	var names, want []string
+	var names []string
 	for _, svc := range tf.Services {
 		names = append(names, svc.Name)
 	}
-	for _, svc := range Services {
-		want = append(want, svc.Name)
-	}
-	if !slices.Equal(names, want) || len(dapr.Services) != len(want) {
+	if want := serviceNames(); !slices.Equal(names, want) || len(dapr.Services) != len(want) {
 		t.Fatalf("tye.yaml runs %v with %d sidecar settings; the orchestrator runs %v (in this order)", names, len(dapr.Services), want)
 	}
-	for i, in := range s.cfg.instances()[:len(Services)] {
+	for i, in := range s.cfg.instances() {
 		svc, sidecar := tf.Services[i], dapr.Services[in.Name]
 		if len(svc.Bindings) != 1 || svc.Bindings[0].Protocol != "http" {
 			t.Fatalf("%s: bindings %v, want the one http binding (the sidecar's app port)", in.Name, svc.Bindings)
@@ -111,25 +108,13 @@ func TestTyeFileMatchesTheOrchestrator(t *testing.T) {
 			filepath.Join(tyeDir, svc.WorkingDirectory) != root {
 			t.Errorf("%s: executable %s in %s, want %s in the repository's root", in.Name, exe, svc.WorkingDirectory, filepath.Join(s.cfg.BinDir, in.Name))
 		}
-		gotEnv := map[string]string{}
+		// tye's extension gives the app its sidecar's ports.
+		env := map[string]string{}
 		for _, e := range svc.Env {
-			gotEnv[e.Name] = e.Value
+			env[e.Name] = e.Value
 		}
-		gotEnv["DAPR_HTTP_PORT"], gotEnv["DAPR_GRPC_PORT"] = strconv.Itoa(sidecar.HTTPPort), strconv.Itoa(sidecar.GRPCPort)
-		for _, name := range []string{"MEDIA_DIR", "WEB_DIR"} {
-			if dir, ok := gotEnv[name]; ok {
-				gotEnv[name] = filepath.Join(root, dir)
-			}
-		}
-		wantEnv := s.serviceEnv(in.slot, in.Service)
-		delete(wantEnv, "APP_API_TOKEN")
-		delete(wantEnv, "DAPR_API_TOKEN")
-		if in.Public {
-			delete(wantEnv, "APP_PORT") // the gateway listens on PUBLIC_ADDR
-		}
-		if !maps.Equal(gotEnv, wantEnv) {
-			t.Errorf("%s: tye.yaml gives the app\n  %v\nthe orchestrator\n  %v", in.Name, gotEnv, wantEnv)
-		}
+		env["DAPR_HTTP_PORT"], env["DAPR_GRPC_PORT"] = strconv.Itoa(sidecar.HTTPPort), strconv.Itoa(sidecar.GRPCPort)
+		checkRunEnv(t, "tye.yaml", s, in, env)
 	}
 
 	// The joined folder links exactly the resources and the Configuration.
