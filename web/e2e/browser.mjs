@@ -63,6 +63,68 @@ function expectEq(actual, expected, what) {
   if (actual !== expected) throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
 }
 
+// The page drops ids it has shown already (FeedCursor, ChatCursor), so what it shows cannot tell
+// whether the server repeated itself. The raw JSON replies of the feed and the chat are recorded
+// here instead, in the order they came, to check the server: a page of the feed and a poll of a
+// conversation never bring an id again.
+const rawReplies = []; // { who, path, query, body: Promise<object | null> }
+function recordReplies(who, page) {
+  page.on('response', (res) => {
+    const url = new URL(res.url());
+    const path = url.pathname.replace(/\/$/, ''); // with or without the trailing slash
+    if (path !== '/douyin/feed' && path !== '/douyin/message/chat') return;
+    rawReplies.push({ who, path, query: url.searchParams, body: res.json().catch(() => null) });
+  });
+}
+
+/**
+ * The replies of one kind cut into chains, one per cursor: a request without a cursor value (no
+ * latest_time; pre_msg_time 0) starts a chain, any other continues the chain of the same page
+ * (and conversation) whose last reply led to that value. Throws when one chain brings an id twice.
+ * Answers the number of replies that brought ids, so a check that saw nothing can be refused.
+ */
+async function assertNoRepeats(path, { key, from, ids, next }) {
+  const chains = [];
+  let n = 0;
+  for (const r of rawReplies.filter((x) => x.path === path)) {
+    const body = await r.body;
+    if (!body || body.status_code !== 0) continue; // not JSON, or an error: it brings nothing
+    const k = key(r);
+    const f = from(r);
+    const list = ids(body);
+    if (!list.length) continue; // brings no id, and does not move the cursor
+    n += 1;
+    let chain = f ? chains.findLast((c) => c.key === k && c.next === f) : undefined;
+    if (f && !chain) log(`  note: ${path} from ${f} follows no recorded reply: a new chain`);
+    if (!chain) chains.push((chain = { key: k, next: undefined, seen: new Map() }));
+    for (const id of list) {
+      const earlier = chain.seen.get(id);
+      if (earlier) throw new Error(`${path}: id ${id} came again in reply ${n} of ${k}, asked from ${f ?? 'the start'} (first in reply ${earlier})`);
+      chain.seen.set(id, n);
+    }
+    chain.next = next(body, chain.next);
+  }
+  log(`  ${path}: ${n} replies with ids in ${chains.length} chains, no id repeated`);
+  return n;
+}
+
+/** No video id in two feed replies of one scroll (a refresh starts a new scroll). */
+const assertFeedNoRepeats = () => assertNoRepeats('/douyin/feed', {
+  key: (r) => r.who,
+  from: (r) => r.query.get('latest_time'),
+  ids: (b) => (b.video_list ?? []).map((v) => v.id),
+  next: (b) => String(b.next_time), // the cursor's next latest_time
+});
+
+/** No message id in two chat replies of one poller (one opened conversation). */
+const assertChatNoRepeats = () => assertNoRepeats('/douyin/message/chat', {
+  key: (r) => `${r.who} with ${r.query.get('to_user_id')}`,
+  from: (r) => (Number(r.query.get('pre_msg_time')) > 0 ? r.query.get('pre_msg_time') : undefined),
+  ids: (b) => (b.message_list ?? []).map((m) => m.id),
+  // the next pre_msg_time: the newest create_time seen in this conversation
+  next: (b, prev) => String(Math.max(Number(prev ?? 0), ...b.message_list.map((m) => m.create_time))),
+});
+
 // ---------------------------------------------------------------------------------------------
 
 // A short H.264/AAC clip of our own (no fixture in the repo, no download).
@@ -90,6 +152,7 @@ const a = await ctxA.newPage();
 const b = await ctxB.newPage();
 for (const [who, p] of [['A', a], ['B', b]]) {
   p.setDefaultTimeout(TIMEOUT);
+  recordReplies(who, p);
   p.on('pageerror', (e) => {
     pageErrors.push(`${who}: ${e.message}`);
     log(`page error (${who}): ${e.message}`);
@@ -124,7 +187,9 @@ await step('register-a', [a], async () => {
   await a.getByLabel('Username').fill(userA);
   await a.getByLabel('Password').fill('wrong-password');
   await a.getByRole('button', { name: 'Log in', exact: true }).last().click();
-  await a.getByRole('alert').waitFor();
+  const alert = a.getByRole('alert');
+  await alert.waitFor();
+  expectEq(await alert.textContent(), 'wrong username or password', 'login error text (the server\'s status_msg)');
   await snap(a, 'login-error');
   idA = await register(a, userA);
 });
@@ -196,6 +261,7 @@ await step('feed-find-video', [b], async () => {
   }
   const ids = await b.locator('.feed article[data-video-id]').evaluateAll((els) => els.map((e) => e.dataset.videoId));
   if (new Set(ids).size !== ids.length) throw new Error(`the feed shows a video twice: ${ids.join(',')}`);
+  if ((await assertFeedNoRepeats()) === 0) throw new Error('no feed reply with videos was recorded');
 });
 
 await step('feed-video-plays', [b], async () => {
@@ -296,6 +362,8 @@ await step('chat', [a, b], async () => {
     }
     expectEq(await p.locator('.messages li').count(), 3, `${who}'s number of messages`);
   }
+  // What the server sent: 3 messages reach each side, and no poll brought one again.
+  if ((await assertChatNoRepeats()) < 2) throw new Error('fewer chat replies with messages than the messages exchanged');
   await snap(a, 'chat-a');
   await snap(b, 'chat-b');
 });
@@ -310,6 +378,12 @@ await step('logout', [a], async () => {
   await a.getByRole('button', { name: 'Log out' }).click();
   await a.waitForFunction(() => location.hash === '#/login' && !localStorage.getItem('doutok.session'));
   await snap(a, 'logged-out');
+});
+
+await step('raw-replies', [a, b], async () => {
+  // Every feed and chat reply of the whole run, A's included.
+  await assertFeedNoRepeats();
+  await assertChatNoRepeats();
 });
 
 await step('no-page-errors', [a, b], async () => {

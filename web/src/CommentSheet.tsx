@@ -2,7 +2,7 @@
 // A native <dialog> opened with showModal() gives focus trapping and Escape for free.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type Comment, type Session, type Video } from './api';
-import { Avatar, ErrorText, Loading, useLoad } from './ui';
+import { Avatar, ErrorText, Loading, useAction, useLoad } from './ui';
 
 interface Props {
   video: Video;
@@ -14,44 +14,34 @@ interface Props {
 
 export function CommentSheet({ video, session, onClose, onCount }: Props) {
   const dialog = useRef<HTMLDialogElement>(null);
-  const [loaded, loadError] = useLoad(() => (session ? api.comments(video.id) : Promise.resolve([])), [video.id]);
-  const [list, setList] = useState<Comment[] | undefined>();
+  const [list, loadError, reload, setList] = useLoad(() => (session ? api.comments(video.id) : Promise.resolve([])), [video.id]);
   const [text, setText] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  // One action for add and delete: one write at a time, so a Delete cannot be sent twice.
+  const { run, busy, error } = useAction();
+  // Until the list is there, a comment added now would be overwritten by the (older) list.
+  const ready = list !== undefined;
 
-  useEffect(() => setList(loaded), [loaded]);
   useEffect(() => {
     dialog.current!.showModal();
   }, []);
 
-  async function add(e: Event) {
+  function add(e: Event) {
     e.preventDefault();
-    if (!text.trim()) return;
-    setBusy(true);
-    setError(null);
-    try {
+    if (!ready || !text.trim()) return;
+    run(async () => {
       const c = await api.addComment(video.id, text);
       setList((l) => [c, ...(l ?? []).filter((x) => x.id !== c.id)]);
       setText('');
       onCount(1);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
-  async function remove(c: Comment) {
-    setError(null);
-    try {
+  const remove = (c: Comment) =>
+    run(async () => {
       await api.deleteComment(video.id, c.id);
       setList((l) => (l ?? []).filter((x) => x.id !== c.id));
       onCount(-1);
-    } catch (err) {
-      setError(err);
-    }
-  }
+    });
 
   return (
     <dialog ref={dialog} class="sheet" aria-labelledby={`comments-${video.id}`} onClose={onClose}>
@@ -64,6 +54,7 @@ export function CommentSheet({ video, session, onClose, onCount }: Props) {
       ) : (
         <>
           <ErrorText error={loadError} />
+          {loadError != null && <button type="button" onClick={reload}>Try again</button>}
           {!list && !loadError && <Loading what="Loading comments" />}
           {list && list.length === 0 && <p class="muted">No comments yet.</p>}
           <ul class="comment-list">
@@ -75,7 +66,8 @@ export function CommentSheet({ video, session, onClose, onCount }: Props) {
                   <p class="comment-text">{c.content}</p>
                 </div>
                 {c.user.id === session.userId && (
-                  <button type="button" class="small" aria-label={`Delete your comment “${c.content}”`} onClick={() => remove(c)}>
+                  <button type="button" class="small" aria-label={`Delete your comment “${c.content}”`} disabled={busy}
+                    onClick={() => remove(c)}>
                     Delete
                   </button>
                 )}
@@ -85,8 +77,8 @@ export function CommentSheet({ video, session, onClose, onCount }: Props) {
           <form class="comment-form" onSubmit={add}>
             <label class="visually-hidden" for={`new-comment-${video.id}`}>Write a comment</label>
             <input id={`new-comment-${video.id}`} placeholder="Add a comment…" value={text} maxLength={1000}
-              onInput={(e) => setText(e.currentTarget.value)} />
-            <button type="submit" class="primary" disabled={busy || !text.trim()}>Send</button>
+              disabled={!ready} onInput={(e) => setText(e.currentTarget.value)} />
+            <button type="submit" class="primary" disabled={!ready || busy || !text.trim()}>Send</button>
           </form>
           <ErrorText error={error} />
         </>

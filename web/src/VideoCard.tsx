@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type Session, type Video } from './api';
 import { CommentSheet } from './CommentSheet';
-import { Avatar, ErrorText, count } from './ui';
+import { Avatar, ErrorText, count, useAction } from './ui';
 import { CommentIcon, SoundIcon } from './icons';
 
 interface Props {
@@ -17,11 +17,10 @@ interface Props {
 
 export function VideoCard({ video: initial, session, muted, setMuted, eager }: Props) {
   const [video, setVideo] = useState(initial);
-  const [error, setError] = useState<unknown>(null);
+  const { run, busy, error, setError } = useAction();
   const [paused, setPaused] = useState(true);
   const [broken, setBroken] = useState(false);
   const [commentsOpen, setCommentsOpen] = useState(false);
-  const [busy, setBusy] = useState(false);
   const box = useRef<HTMLElement>(null);
   const el = useRef<HTMLVideoElement>(null);
 
@@ -49,19 +48,13 @@ export function VideoCard({ video: initial, session, muted, setMuted, eager }: P
     else v.pause();
   }
 
-  async function like() {
+  function like() {
     if (!session) return void (location.hash = '#/login');
-    setBusy(true);
-    setError(null);
-    try {
-      const want = !video.is_favorite;
+    const want = !video.is_favorite;
+    run(async () => {
       await api.favorite(video.id, want);
       setVideo((v) => ({ ...v, is_favorite: want, favorite_count: Math.max(0, v.favorite_count + (want ? 1 : -1)) }));
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (

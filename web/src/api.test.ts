@@ -1,11 +1,11 @@
 // Unit tests of the API layer against a fake fetch (and a fake XMLHttpRequest for the upload).
 import { describe, expect, it, vi } from 'vitest';
-import { Api, ApiError, ChatCursor, FeedCursor, memoryStorage, type Message, type Video } from './api';
+import { Api, ApiError, ChatCursor, FeedCursor, memoryStorage, parseRetryAfter, type FriendUser, type Message, type Video } from './api';
 
 interface Call { url: string; method: string; params: URLSearchParams }
 
-/** A fake fetch answering each call with the next of `replies` (HTTP status, body), recording the calls. */
-function fakeApi(replies: Array<[number, unknown] | Error>, loggedIn = true) {
+/** A fake fetch answering each call with the next of `replies` (HTTP status, body, headers), recording the calls. */
+function fakeApi(replies: Array<[number, unknown, Record<string, string>?] | Error>, loggedIn = true) {
   const calls: Call[] = [];
   const fetch = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = String(input);
@@ -15,8 +15,8 @@ function fakeApi(replies: Array<[number, unknown] | Error>, loggedIn = true) {
     const r = replies.shift();
     if (!r) throw new Error('unexpected call ' + url);
     if (r instanceof Error) throw r;
-    const [status, body] = r;
-    return new Response(typeof body === 'string' ? body : JSON.stringify(body), { status });
+    const [status, body, headers] = r;
+    return new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers });
   });
   const storage = memoryStorage();
   if (loggedIn) storage.setItem('doutok.session', JSON.stringify({ userId: 7, token: 'tok', name: 'me' }));
@@ -102,11 +102,76 @@ describe('errors', () => {
     expect(onUnauthorized).toHaveBeenCalledOnce();
   });
 
+  it('a 401 to a request sent with an older token does not end the newer session', async () => {
+    let answerSlow!: (r: Response) => void;
+    const fetch = vi.fn()
+      .mockImplementationOnce(() => new Promise<Response>((r) => (answerSlow = r))) // sent with 'tok', answers late
+      .mockImplementationOnce(async () => new Response(JSON.stringify({ status_code: 0, status_msg: '', user_id: 8, token: 'new' })));
+    const storage = memoryStorage();
+    storage.setItem('doutok.session', JSON.stringify({ userId: 7, token: 'tok', name: 'me' }));
+    const api = new Api({ fetch, storage, xhr: () => { throw new Error('no xhr'); } });
+    const onUnauthorized = vi.fn();
+    api.onUnauthorized = onUnauthorized;
+    const slow = api.favoriteList(7);
+    const s = await api.login('other', 'secret1');
+    answerSlow(new Response(JSON.stringify({ status_code: 40001, status_msg: 'token expired' }), { status: 401 }));
+    await expect(slow).rejects.toThrow('token expired');
+    expect(String(fetch.mock.calls[0][0])).toContain('token=tok');
+    expect(api.session).toEqual(s);
+    expect(onUnauthorized).not.toHaveBeenCalled();
+  });
+
+  it('a login or register "success" without a token and a positive numeric user_id is refused', async () => {
+    const bad = [{ user_id: 0, token: 'T' }, { user_id: 5, token: '' }, { user_id: '5', token: 'T' }, { token: 'T' }, { user_id: 5 }];
+    const { api } = fakeApi([...bad.map((b) => ok(b)), ok({ user_id: -1, token: 'T' })]);
+    const before = api.session;
+    for (const _ of bad) {
+      const err = await api.login('bob', 'secret1').catch((e) => e);
+      expect(err).toBeInstanceOf(ApiError);
+      expect(err.message).toMatch(/valid session/);
+    }
+    await expect(api.register('bob', 'secret1')).rejects.toBeInstanceOf(ApiError);
+    expect(api.session).toEqual(before); // the session in place is kept
+  });
+
+  it('retryAfter is the Retry-After header in seconds (fetch), undefined without one', async () => {
+    const { api } = fakeApi([
+      [429, { status_code: 42900, status_msg: 'slow down' }, { 'Retry-After': '7' }],
+      [503, { status_code: 50002, status_msg: 'unavailable' }],
+      [503, 'busy', { 'Retry-After': '2' }], // no envelope: still carries it
+    ]);
+    const e1 = await api.feed().catch((e) => e);
+    expect([e1.message, e1.httpStatus, e1.retryAfter]).toEqual(['slow down', 429, 7]);
+    expect((await api.feed().catch((e) => e)).retryAfter).toBeUndefined();
+    expect((await api.feed().catch((e) => e)).retryAfter).toBe(2);
+  });
+
+  it('parseRetryAfter reads seconds and HTTP dates', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(parseRetryAfter('120', now)).toBe(120);
+    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:30 GMT', now)).toBe(30);
+    expect(parseRetryAfter('Wed, 31 Dec 2025 00:00:00 GMT', now)).toBe(0); // in the past: now
+    expect(parseRetryAfter(null)).toBeUndefined();
+    expect(parseRetryAfter('')).toBeUndefined();
+    expect(parseRetryAfter('soon')).toBeUndefined();
+  });
+
   it('an answer that is not an envelope, or no answer, still gives a readable error', async () => {
     const { api } = fakeApi([[502, '<html>Bad gateway</html>'], [413, ''], new TypeError('Failed to fetch')]);
     await expect(api.feed()).rejects.toThrow(/HTTP 502/);
     await expect(api.feed()).rejects.toThrow(/too large/);
     await expect(api.feed()).rejects.toThrow('Network error: Failed to fetch');
+  });
+});
+
+describe('toggleFollow', () => {
+  it('flips is_follow on the server, then answers the user re-read from the server, keeping extra fields', async () => {
+    const u = { ...video(1).author, id: 9, is_follow: false, follower_count: 3, message: 'hi', msgType: 0 } as FriendUser;
+    const { api, calls } = fakeApi([ok(), ok({ user: { ...u, message: undefined, msgType: undefined, is_follow: true, follower_count: 4 } })]);
+    const after = await api.toggleFollow(u);
+    expect(Object.fromEntries(calls[0].params)).toEqual({ to_user_id: '9', action_type: '1', token: 'tok' });
+    expect(Object.fromEntries(calls[1].params)).toEqual({ user_id: '9', token: 'tok' });
+    expect([after.is_follow, after.follower_count, after.message]).toEqual([true, 4, 'hi']);
   });
 });
 
@@ -166,7 +231,7 @@ describe('ChatCursor', () => {
 
 describe('publish (XMLHttpRequest)', () => {
   /** A fake XHR that reports two progress events, then answers `reply`. */
-  function fakeXhr(status: number, reply: unknown) {
+  function fakeXhr(status: number, reply: unknown, headers: Record<string, string> = {}) {
     const sent: { method?: string; url?: string; form?: FormData } = {};
     const xhr = {
       upload: {} as { onprogress?: (e: Partial<ProgressEvent>) => void },
@@ -174,6 +239,7 @@ describe('publish (XMLHttpRequest)', () => {
       onload: null as null | (() => void),
       open(method: string, url: string) { Object.assign(sent, { method, url }); },
       setRequestHeader() {},
+      getResponseHeader: (name: string) => headers[name] ?? null,
       send(form: FormData) {
         sent.form = form;
         queueMicrotask(() => {
@@ -205,5 +271,12 @@ describe('publish (XMLHttpRequest)', () => {
     const { xhr } = fakeXhr(200, { status_code: 10006, status_msg: 'the file is not a playable video' });
     const api = new Api({ fetch: vi.fn(), storage: memoryStorage(), xhr: () => xhr as unknown as XMLHttpRequest });
     await expect(api.publish(new Blob(['x']), 't')).rejects.toThrow('the file is not a playable video');
+  });
+
+  it('an upload refused with Retry-After carries retryAfter', async () => {
+    const { xhr } = fakeXhr(429, { status_code: 42900, status_msg: 'too many uploads' }, { 'Retry-After': '5' });
+    const api = new Api({ fetch: vi.fn(), storage: memoryStorage(), xhr: () => xhr as unknown as XMLHttpRequest });
+    const err = await api.publish(new Blob(['x']), 't').catch((e) => e);
+    expect([err.message, err.retryAfter]).toEqual(['too many uploads', 5]);
   });
 });

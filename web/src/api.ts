@@ -63,12 +63,14 @@ export interface Session {
 /**
  * Any failure of a call: a non-zero status_code (message = the server's status_msg), an HTTP
  * error without an envelope, or a network failure (code -1). The message is always readable.
+ * retryAfter: seconds the server asked us to wait (its Retry-After header, on 429 and 503), if any.
  */
 export class ApiError extends Error {
   constructor(
     message: string,
     readonly code: number,
     readonly httpStatus: number,
+    readonly retryAfter?: number,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -128,12 +130,11 @@ export class Api {
 
   // ----- transport -----
 
-  /** Adds the token (when logged in) and drops undefined parameters. */
-  private params(p: Params, withToken: boolean): URLSearchParams {
+  /** Adds the token (when there is one) and drops undefined parameters. */
+  private params(p: Params, token: string | undefined): URLSearchParams {
     const out = new URLSearchParams();
     for (const [k, v] of Object.entries(p)) if (v !== undefined) out.set(k, String(v));
-    const token = this.session?.token;
-    if (withToken && token) out.set('token', token);
+    if (token) out.set('token', token);
     return out;
   }
 
@@ -142,7 +143,8 @@ export class Api {
    * reads both; a body keeps comment and message text out of URLs and access logs).
    */
   private async call<T>(method: 'GET' | 'POST', path: string, p: Params = {}, withToken = true): Promise<T> {
-    const params = this.params(p, withToken);
+    const token = withToken ? this.session?.token : undefined;
+    const params = this.params(p, token);
     let res: Response;
     try {
       res =
@@ -157,11 +159,15 @@ export class Api {
       throw new ApiError(`Network error: ${(e as Error).message || 'the server cannot be reached'}`, -1, 0);
     }
     const text = await res.text();
-    return this.envelope<T>(res.status, res.statusText, text);
+    return this.envelope<T>(res.status, res.statusText, text, res.headers.get('Retry-After'), token);
   }
 
-  /** Turns an HTTP answer into the envelope's payload, or throws an ApiError with the reason. */
-  private envelope<T>(status: number, statusText: string, text: string): T {
+  /**
+   * Turns an HTTP answer into the envelope's payload, or throws an ApiError with the reason.
+   * `token` is the one the request carried (a 401 is about that token, not a newer session's).
+   */
+  private envelope<T>(status: number, statusText: string, text: string, retryAfterHeader: string | null, token: string | undefined): T {
+    const retryAfter = parseRetryAfter(retryAfterHeader);
     let body: { status_code?: unknown; status_msg?: unknown } | null = null;
     try {
       body = JSON.parse(text);
@@ -169,19 +175,20 @@ export class Api {
       // not JSON: a proxy error page, an empty body...
     }
     if (!body || typeof body !== 'object' || typeof body.status_code !== 'number') {
-      const err = new ApiError(httpReason(status, statusText), -1, status);
-      this.fail(err);
+      this.fail(new ApiError(httpReason(status, statusText), -1, status, retryAfter), token);
     }
     const code = body!.status_code as number;
     if (code !== 0 || status >= 400) {
       const msg = typeof body!.status_msg === 'string' && body!.status_msg ? body!.status_msg : httpReason(status, statusText);
-      this.fail(new ApiError(msg, code, status));
+      this.fail(new ApiError(msg, code, status, retryAfter), token);
     }
     return body as T;
   }
 
-  private fail(err: ApiError): never {
-    if (err.unauthorized && this.session) {
+  private fail(err: ApiError, token: string | undefined): never {
+    // A 401 to a request sent before a new login (an old poll, a slow upload) must not end the
+    // newer session: only the token that was refused is dropped.
+    if (err.unauthorized && token && this.session?.token === token) {
       this.setSession(null);
       this.onUnauthorized(err);
     }
@@ -207,8 +214,12 @@ export class Api {
     return this.started(r, username);
   }
 
-  private started(r: { user_id: number; token: string }, name: string): Session {
-    const s: Session = { userId: Number(r.user_id), token: r.token, name };
+  private started(r: { user_id: unknown; token: unknown }, name: string): Session {
+    // A "success" without a usable session (no token, user_id 0 or a string: defects of earlier
+    // backends) would look logged in and fail on every later call: refuse it now.
+    if (typeof r.token !== 'string' || !r.token || typeof r.user_id !== 'number' || !(r.user_id > 0))
+      throw new ApiError('The server answered without a valid session (token and user id)', -1, 200);
+    const s: Session = { userId: r.user_id, token: r.token, name };
     this.setSession(s);
     return s;
   }
@@ -238,7 +249,7 @@ export class Api {
       };
       xhr.onload = () => {
         try {
-          this.envelope(xhr.status, xhr.statusText, xhr.responseText);
+          this.envelope(xhr.status, xhr.statusText, xhr.responseText, xhr.getResponseHeader('Retry-After'), token);
           onProgress?.(1);
           resolve();
         } catch (e) {
@@ -286,6 +297,16 @@ export class Api {
     await this.call('POST', '/douyin/relation/action/', { to_user_id: toUserId, action_type: follow ? 1 : 2 });
   }
 
+  /**
+   * The Follow / Unfollow button of every screen: flips `user`'s is_follow on the server, then
+   * answers `user` with the server's fresh User fields (is_follow, follower_count), not a guess
+   * (following twice counts once, so a stale is_follow would make a local +1 wrong).
+   */
+  async toggleFollow<T extends User>(user: T): Promise<T> {
+    await this.follow(user.id, !user.is_follow);
+    return { ...user, ...(await this.user(user.id)) };
+  }
+
   /** 12. Whom a user follows. */
   async following(userId: number): Promise<User[]> {
     return (await this.call<{ user_list: User[] }>('GET', '/douyin/relation/follow/list/', { user_id: userId })).user_list ?? [];
@@ -310,6 +331,14 @@ export class Api {
   async sendMessage(toUserId: number, content: string): Promise<void> {
     await this.call('POST', '/douyin/message/action/', { to_user_id: toUserId, action_type: 1, content });
   }
+}
+
+/** Retry-After in seconds: delay-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(h: string | null, now = Date.now()): number | undefined {
+  if (!h?.trim()) return undefined;
+  if (/^\s*\d+\s*$/.test(h)) return Number(h);
+  const at = Date.parse(h);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 function httpReason(status: number, statusText: string): string {

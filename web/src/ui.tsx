@@ -1,6 +1,6 @@
 // Small pieces shared by the screens.
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { User } from './api';
 
 /** The message of any thrown value, for showing to the user (errors are never swallowed). */
@@ -18,8 +18,11 @@ export function ErrorText({ error }: { error: unknown }) {
   );
 }
 
-/** Loads data for a screen: [data, error, reload]. Reloads when a dependency changes. */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): [T | undefined, unknown, () => void] {
+/**
+ * Loads data for a screen: [data, error, reload, setData]. Reloads when a dependency changes.
+ * setData lets a screen change what it shows (a new comment, a follow) without a second copy.
+ */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
   const [data, setData] = useState<T>();
   const [error, setError] = useState<unknown>(null);
   const [n, setN] = useState(0);
@@ -34,7 +37,33 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): [T | undefi
       live = false;
     };
   }, [...deps, n]);
-  return [data, error, () => setN((x) => x + 1)];
+  return [data, error, () => setN((x) => x + 1), setData] as const;
+}
+
+/**
+ * A user action (like, follow, send, upload...): run(fn) marks it busy, clears the last error,
+ * awaits fn and keeps its error for <ErrorText>. While one runs, another run() is ignored, so a
+ * double click cannot send twice (the disabled button only takes effect at the next render).
+ */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const running = useRef(false);
+  async function run(fn: () => Promise<unknown>): Promise<void> {
+    if (running.current) return;
+    running.current = true;
+    setBusy(true);
+    setError(null);
+    try {
+      await fn();
+    } catch (e) {
+      setError(e);
+    } finally {
+      running.current = false;
+      setBusy(false);
+    }
+  }
+  return { run, busy, error, setError };
 }
 
 export function Avatar({ user, size = 40 }: { user: Pick<User, 'avatar' | 'name'>; size?: number }) {

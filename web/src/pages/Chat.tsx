@@ -1,42 +1,68 @@
 // A conversation: polls the server every 2 s for messages newer than the last one seen
 // (ChatCursor: pre_msg_time + dedupe by id, so each message shows exactly once).
+// After an error it waits longer (the server's Retry-After, else doubling up to 30 s), and it
+// does not poll while the tab is hidden.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ChatCursor, type Message, type Session } from '../api';
-import { ErrorText, useLoad } from '../ui';
+import { api, ApiError, ChatCursor, type Message, type Session } from '../api';
+import { ErrorText, useAction, useLoad } from '../ui';
 
 const POLL_MS = 2000;
+const MAX_BACKOFF_MS = 30_000;
+
+/** The wait before the next poll after `failures` errors in a row, the last being `err`. */
+function backoff(err: unknown, failures: number): number {
+  const doubled = Math.min(POLL_MS * 2 ** (failures - 1), MAX_BACKOFF_MS);
+  const asked = err instanceof ApiError && err.retryAfter !== undefined ? err.retryAfter * 1000 : 0;
+  return Math.max(doubled, asked);
+}
 
 export function Chat({ peerId, session }: { peerId: number; session: Session }) {
   const [peer] = useLoad(() => api.user(peerId), [peerId]);
   const [messages, setMessages] = useState<Message[]>([]);
   const [pollError, setPollError] = useState<unknown>(null);
-  const [sendError, setSendError] = useState<unknown>(null);
   const [text, setText] = useState('');
-  const [sending, setSending] = useState(false);
-  const cursor = useRef(new ChatCursor(api, peerId));
+  const { run, busy: sending, error: sendError } = useAction();
+  // Built once (the app mounts one Chat per peer: key={peerId}); it holds what was seen.
+  const [cursor] = useState(() => new ChatCursor(api, peerId));
   const list = useRef<HTMLOListElement>(null);
 
-  async function poll() {
+  /** One poll; answers its error (also shown), or null. */
+  async function poll(): Promise<unknown> {
     try {
-      const fresh = await cursor.current.poll();
+      const fresh = await cursor.poll();
       setPollError(null);
       if (fresh.length) setMessages((m) => [...m, ...fresh]);
+      return null;
     } catch (e) {
-      setPollError(e); // shown, and the next tick tries again
+      setPollError(e); // shown, and a later tick tries again
+      return e;
     }
   }
 
   useEffect(() => {
     let live = true;
-    let timer = 0;
+    let timer = 0; // the pending tick, 0 when none
+    let polling = false;
+    let failures = 0;
     const tick = async () => {
-      await poll();
-      if (live) timer = window.setTimeout(tick, POLL_MS);
+      timer = 0;
+      if (document.hidden) return; // paused: becoming visible starts it again
+      polling = true;
+      const err = await poll();
+      polling = false;
+      if (!live) return;
+      failures = err ? failures + 1 : 0;
+      timer = window.setTimeout(tick, err ? backoff(err, failures) : POLL_MS);
     };
+    const onVisibility = () => {
+      if (live && !document.hidden && !timer && !polling) tick();
+    };
+    document.addEventListener('visibilitychange', onVisibility);
     tick();
     return () => {
       live = false;
       clearTimeout(timer);
+      document.removeEventListener('visibilitychange', onVisibility);
     };
   }, [peerId]);
 
@@ -45,20 +71,14 @@ export function Chat({ peerId, session }: { peerId: number; session: Session }) 
     list.current?.lastElementChild?.scrollIntoView({ block: 'end' });
   }, [messages.length]);
 
-  async function send(e: Event) {
+  function send(e: Event) {
     e.preventDefault();
     if (!text.trim()) return;
-    setSending(true);
-    setSendError(null);
-    try {
+    run(async () => {
       await api.sendMessage(peerId, text);
       setText('');
       await poll(); // show it now rather than at the next tick (the poll dedupes it)
-    } catch (err) {
-      setSendError(err);
-    } finally {
-      setSending(false);
-    }
+    });
   }
 
   const name = peer?.name ?? `user ${peerId}`;

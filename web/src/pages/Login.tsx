@@ -1,31 +1,25 @@
 // Log in or register. Registering starts the session at once (the server answers a token).
 import { useState } from 'preact/hooks';
 import { api } from '../api';
-import { ErrorText } from '../ui';
+import { ErrorText, useAction } from '../ui';
 
 export function Login({ notice, onDone }: { notice?: string; onDone: () => void }) {
   const [mode, setMode] = useState<'login' | 'register'>('login');
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { run, busy, error, setError } = useAction();
 
-  async function submit(e: Event) {
+  function submit(e: Event) {
     e.preventDefault();
     setError(null);
     // The contract's rules, checked here only to answer faster; the server decides.
     if (mode === 'register' && /\s/.test(username)) return setError(new Error('A username cannot contain spaces.'));
     if (mode === 'register' && new TextEncoder().encode(password).length < 6)
       return setError(new Error('The password needs at least 6 characters.'));
-    setBusy(true);
-    try {
+    run(async () => {
       await (mode === 'login' ? api.login(username, password) : api.register(username, password));
       onDone();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   const title = mode === 'login' ? 'Log in' : 'Create an account';

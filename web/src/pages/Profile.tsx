@@ -1,33 +1,18 @@
 // A user's profile: counters, follow / unfollow, message, and their works and likes as a grid.
 // Opening a tile plays that video in a dialog with its like and comment buttons.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, type Session, type User, type Video } from '../api';
+import { api, type Session, type Video } from '../api';
 import { VideoCard } from '../VideoCard';
-import { Avatar, ErrorText, Loading, count, useLoad } from '../ui';
+import { Avatar, ErrorText, Loading, count, useAction, useLoad } from '../ui';
 import { CommentIcon } from '../icons';
 
 export function Profile({ userId, session }: { userId: number; session: Session }) {
   const self = userId === session.userId;
-  const [loaded, loadError, reload] = useLoad(() => api.user(userId), [userId]);
-  const [user, setUser] = useState<User>();
+  const [user, loadError, reload, setUser] = useLoad(() => api.user(userId), [userId]);
   const [tab, setTab] = useState<'works' | 'likes'>('works');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  useEffect(() => setUser(loaded), [loaded]);
+  const { run, busy, error } = useAction();
 
-  async function toggleFollow() {
-    if (!user) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await api.follow(user.id, !user.is_follow);
-      reload(); // the server's counters, not a guess
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const toggleFollow = () => run(async () => setUser(await api.toggleFollow(user!)));
 
   if (loadError) return <main class="page"><ErrorText error={loadError} /><button type="button" onClick={reload}>Try again</button></main>;
   if (!user) return <main class="page"><Loading what="Loading profile" /></main>;

@@ -2,35 +2,33 @@
 // server still checks and converts the video, so 100% is followed by "Processing".
 import { useState } from 'preact/hooks';
 import { api, type Session } from '../api';
-import { ErrorText } from '../ui';
+import { ErrorText, useAction } from '../ui';
 
 export function Upload({ session }: { session: Session }) {
   const [title, setTitle] = useState('');
   const [file, setFile] = useState<File | null>(null);
   const [progress, setProgress] = useState<number | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { run, busy, error, setError } = useAction();
 
-  async function submit(e: Event) {
+  function submit(e: Event) {
     e.preventDefault();
     if (!file) return setError(new Error('Choose a video file first.'));
-    setError(null);
-    setDone('');
-    setBusy(true);
-    setProgress(0);
-    try {
-      await api.publish(file, title.trim(), setProgress);
+    const form = e.currentTarget as HTMLFormElement;
+    run(async () => {
+      setDone('');
+      setProgress(0);
+      try {
+        await api.publish(file, title.trim(), setProgress);
+      } catch (err) {
+        setProgress(null); // no bar: the error (the server's status_msg, e.g. not a video) says why
+        throw err;
+      }
       setDone(title.trim());
       setTitle('');
       setFile(null);
-      (e.target as HTMLFormElement).reset();
-    } catch (err) {
-      setError(err); // the server's status_msg, e.g. a file that is not a video
-      setProgress(null);
-    } finally {
-      setBusy(false);
-    }
+      form.reset();
+    });
   }
 
   const pct = Math.round((progress ?? 0) * 100);

@@ -1,7 +1,7 @@
 // Following, followers and friends of a user. Friends show the latest message and open the chat.
 import { useState } from 'preact/hooks';
 import { api, type FriendUser, type Session, type User } from '../api';
-import { ErrorText, Loading, UserRow, useLoad } from '../ui';
+import { ErrorText, Loading, UserRow, useAction, useLoad } from '../ui';
 
 type Kind = 'following' | 'followers' | 'friends';
 const titles: Record<Kind, string> = { following: 'Following', followers: 'Followers', friends: 'Friends' };
@@ -36,25 +36,14 @@ export function UserList({ kind, userId, session }: { kind: Kind; userId: number
   );
 }
 
-function FollowButton({ user }: { user: User }) {
-  const [following, setFollowing] = useState(user.is_follow);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  async function toggle() {
-    setBusy(true);
-    setError(null);
-    try {
-      await api.follow(user.id, !following);
-      setFollowing(!following);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  }
+function FollowButton({ user: initial }: { user: User }) {
+  const [user, setUser] = useState(initial);
+  const { run, busy, error } = useAction();
+  const following = user.is_follow;
   return (
     <>
-      <button type="button" class="small" aria-pressed={following} disabled={busy} onClick={toggle}
+      <button type="button" class="small" aria-pressed={following} disabled={busy}
+        onClick={() => run(async () => setUser(await api.toggleFollow(user)))}
         aria-label={`${following ? 'Unfollow' : 'Follow'} ${user.name}`}>
         {following ? 'Unfollow' : 'Follow'}
       </button>
